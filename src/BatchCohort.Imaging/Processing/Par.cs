@@ -9,7 +9,7 @@ internal static class Par
     public static void For<TState>(int count, Func<TState> init, Action<int, TState> body, Action<TState>? done = null)
     {
         if (count <= 0) return;
-        int workers = Math.Min(Environment.ProcessorCount, count);
+        int workers = Math.Min(Parallelism.Degree, count);
         if (workers == 1)
         {
             var s = init();

@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 using System.Globalization;
 using BatchCohort.Imaging.Volumes;
 
@@ -146,7 +147,7 @@ public static class Snapshot
         var labels = ovl.Length > 0 ? new int[ovl.Length][] : null;
         if (labels is not null) for (int k = 0; k < ovl.Length; k++) labels[k] = new int[w * h];
         double pxH = ext[v.Horizontal] / w, pxV = ext[v.Vertical] / h; // exact pitch after rounding
-        Parallel.For(0, h, py =>
+        Parallelism.For(0, h, py =>
         {
             Span<double> idx = stackalloc double[3];
             for (int px = 0; px < w; px++)

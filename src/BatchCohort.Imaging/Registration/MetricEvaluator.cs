@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 using System.Runtime.Intrinsics;
 using BatchCohort.Imaging.Processing.Similarity;
 
@@ -35,7 +36,7 @@ internal sealed class MetricEvaluator
         int n = _f.Length;
         _m = new float[n]; _gx = new float[n]; _gy = new float[n]; _gz = new float[n];
         _inside = new bool[n];
-        _chunks = Math.Max(1, Math.Min(4 * Environment.ProcessorCount, n / 2048));
+        _chunks = Math.Max(1, Math.Min(4 * Parallelism.Degree, n / 2048));
         _fbin = new int[n];
         if (metric == RegistrationMetric.MattesMutualInformation)
         {
@@ -65,7 +66,7 @@ internal sealed class MetricEvaluator
         // pass 1: sample the subject at every mapped atlas point; local statistics per chunk
         int B = _bins;
         var partial = new ChunkStats[_chunks];
-        Parallel.For(0, _chunks, c =>
+        Parallelism.For(0, _chunks, c =>
         {
             int lo = c * chunk, hi = Math.Min(n, lo + chunk);
             var st = new ChunkStats(_metric == RegistrationMetric.MattesMutualInformation ? B * B : 0);
@@ -138,7 +139,7 @@ internal sealed class MetricEvaluator
         // pass 2: w_i = ∂cost/∂m_i; accumulate Σ w g and Σ w g uᵀ
         var acc = new double[_chunks][];
         double invNw = _mattes is not null ? 1.0 / (tot.N * _mattes.MovingBinWidth) : 0;
-        Parallel.For(0, _chunks, c =>
+        Parallelism.For(0, _chunks, c =>
         {
             int lo = c * chunk, hi = Math.Min(n, lo + chunk);
             var g = new double[12]; // 0..2: Σ w g; 3..11: Σ w g uᵀ row-major
@@ -199,7 +200,7 @@ internal sealed class MetricEvaluator
         int n = _f.Length;
         int chunk = (n + _chunks - 1) / _chunks;
         var parts = new double[_chunks][];
-        Parallel.For(0, _chunks, c =>
+        Parallelism.For(0, _chunks, c =>
         {
             var acc = new double[144];
             var z = new double[12];

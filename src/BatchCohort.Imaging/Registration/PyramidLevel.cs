@@ -105,7 +105,7 @@ internal sealed class PyramidLevel
         int X = s.X, Y = s.Y, Z = s.Z;
         if (axis == 0)
         {
-            Parallel.For(0, Z, () => new float[X], (z, _, line) =>
+            Parallelism.For(0, Z, () => new float[X], (z, _, line) =>
             {
                 for (int y = 0; y < Y; y++)
                 {
@@ -125,7 +125,7 @@ internal sealed class PyramidLevel
         int stride = axis == 1 ? X : X * Y;
         int outer = axis == 1 ? Z : Y;
         int outerStride = axis == 1 ? X * Y : X;
-        Parallel.For(0, outer, () => new float[(long)n * X], (o, _, buf) =>
+        Parallelism.For(0, outer, () => new float[(long)n * X], (o, _, buf) =>
         {
             int b = o * outerStride;
             for (int k = 0; k < n; k++) d.AsSpan(b + k * stride, X).CopyTo(buf.AsSpan(k * X, X));
@@ -157,7 +157,7 @@ internal sealed class PyramidLevel
         var p = new float[d.Length * 4L];
         int X = s.X, Y = s.Y, Z = s.Z;
         float inv2h = (float)(0.5 / spacing), invh = (float)(1 / spacing);
-        Parallel.For(0, Z, z =>
+        Parallelism.For(0, Z, z =>
         {
             for (int y = 0; y < Y; y++)
                 for (int x = 0; x < X; x++)

@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 using BatchCohort.Imaging.Atlases;
 using BatchCohort.Imaging.Volumes;
 using MathNet.Numerics.LinearAlgebra;
@@ -104,11 +105,11 @@ public static class TissueClassifier
         double t1 = (centres[0] + centres[1]) / 2, t2 = (centres[1] + centres[2]) / 2;
         double lgm = Math.Log(Math.Max(centres[1], 1e-3)), lwm = Math.Log(Math.Max(centres[2], 1e-3));
         double hx = Math.Max(1, shape.X - 1) / 2.0, hy = Math.Max(1, shape.Y - 1) / 2.0, hz = Math.Max(1, shape.Z - 1) / 2.0;
-        int chunks = Math.Max(1, Environment.ProcessorCount);
+        int chunks = Math.Max(1, Parallelism.Degree);
         var partA = new double[chunks][];
         var partB = new double[chunks][];
         int step = Math.Max(1, stride);
-        Parallel.For(0, chunks, ch =>
+        Parallelism.For(0, chunks, ch =>
         {
             var ata = new double[m * m];
             var atb = new double[m];
@@ -140,7 +141,7 @@ public static class TissueClassifier
             }
         for (int i = 0; i < m; i++) A[i, i] += 1e-6 * (A[i, i] + 1);
         var coef = A.Solve(b).ToArray();
-        Parallel.For(0, idx.Length, () => new double[m], (k, _, buf) =>
+        Parallelism.For(0, idx.Length, () => new double[m], (k, _, buf) =>
         {
             int v = idx[k];
             int x = v % shape.X, r = v / shape.X, yy = r % shape.Y, z = r / shape.Y;

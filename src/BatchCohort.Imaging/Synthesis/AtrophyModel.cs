@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 using System.Runtime.CompilerServices;
 using BatchCohort.Imaging.Atlases;
 using BatchCohort.Imaging.Processing.Distance;
@@ -72,7 +73,7 @@ public sealed class AtrophyModel
         var keys = new float[_index.Length];
         var idx = _index;
         int nx = shape.X, ny = shape.Y;
-        Parallel.For(0, (_index.Length + 65535) / 65536, c =>
+        Parallelism.For(0, (_index.Length + 65535) / 65536, c =>
         {
             int lo = c * 65536, hi = Math.Min(_index.Length, lo + 65536);
             for (int i = lo; i < hi; i++)

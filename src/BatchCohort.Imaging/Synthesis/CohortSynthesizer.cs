@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -178,7 +179,7 @@ public static class CohortSynthesizer
             uOf[x] = 2.0 * x / (nx - 1) - 1;
             expCu2[x] = Math.Exp(c9[3] * uOf[x] * uOf[x]);
         }
-        Parallel.For(0, shape.Z, z =>
+        Parallelism.For(0, shape.Z, z =>
         {
             double w = 2.0 * z / (shape.Z - 1) - 1;
             for (int y = 0; y < shape.Y; y++)

@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 using BatchCohort.Imaging.Volumes;
 
 namespace BatchCohort.Imaging.Synthesis;
@@ -172,7 +173,7 @@ public sealed class HeadPhantom
         var labels = new byte[shape.Count];
         var t1 = new float[shape.Count];
 
-        Parallel.For(0, shape.Z, z =>
+        Parallelism.For(0, shape.Z, z =>
         {
             double wz = ZMin + z * v;
             for (int y = 0; y < shape.Y; y++)
@@ -192,7 +193,7 @@ public sealed class HeadPhantom
         {
             // Boundary voxels (a 6-neighbour with another label): average the intensity over 2×2×2 sub-voxel points.
             double q = v / 4;
-            Parallel.For(0, shape.Z, z =>
+            Parallelism.For(0, shape.Z, z =>
             {
                 for (int y = 0; y < shape.Y; y++)
                 {

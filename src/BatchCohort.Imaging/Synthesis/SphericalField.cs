@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 namespace BatchCohort.Imaging.Synthesis;
 
 /// <summary>
@@ -39,7 +40,7 @@ internal sealed class SphericalField
         var tbl = _table;
         int nPhi = _nPhi;
         double dT = _dTheta, dP = _dPhi;
-        Parallel.For(0, _nTheta, it =>
+        Parallelism.For(0, _nTheta, it =>
         {
             double th = it * dT;
             var (st, ct) = Math.SinCos(th);

@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -322,8 +323,8 @@ public sealed class Mask
     private static void ForChunks(int n, Action<int, int> body)
     {
         const int minChunk = 1 << 18;
-        if (n <= minChunk || Environment.ProcessorCount == 1) { body(0, n); return; }
-        int chunks = Math.Min((n + minChunk - 1) / minChunk, Environment.ProcessorCount * 4);
-        Parallel.For(0, chunks, c => body((int)((long)n * c / chunks), (int)((long)n * (c + 1) / chunks)));
+        if (n <= minChunk || Parallelism.Degree == 1) { body(0, n); return; }
+        int chunks = Math.Min((n + minChunk - 1) / minChunk, Parallelism.Degree * 4);
+        Parallelism.For(0, chunks, c => body((int)((long)n * c / chunks), (int)((long)n * (c + 1) / chunks)));
     }
 }

@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace BatchCohort.Imaging.Volumes;
@@ -143,7 +144,7 @@ public sealed class Reorientation
             step[k] = Flip[k] ? -s : s;
             if (Flip[k]) start += s * (SourceShape[SourceAxisOfTarget[k]] - 1);
         }
-        Parallel.For(0, t.Z, z =>
+        Parallelism.For(0, t.Z, z =>
         {
             long baseZ = start + step[2] * z;
             int o = t.X * t.Y * z;

@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.InteropServices;
@@ -142,7 +143,7 @@ public static class VoxelCodec
         {
             var sp = (IntPtr)ps; var dp = (IntPtr)pd;
             int chunks = (n + ParallelChunk - 1) / ParallelChunk;
-            Parallel.For(0, chunks, c =>
+            Parallelism.For(0, chunks, c =>
             {
                 int start = c * ParallelChunk, len = Math.Min(ParallelChunk, n - start);
                 var s = new ReadOnlySpan<T>((T*)sp + start, len);

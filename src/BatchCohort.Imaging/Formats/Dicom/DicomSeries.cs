@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 using System.Globalization;
 using BatchCohort.Imaging.Volumes;
 
@@ -130,7 +131,7 @@ public sealed class DicomStack
                 decoders[inst] = new Lazy<DicomPixelData>(() => DicomPixelData.From(inst.File ?? DicomFile.Open(inst.Path), _options), LazyThreadSafetyMode.ExecutionAndPublication);
             }
         var errors = new System.Collections.Concurrent.ConcurrentBag<Exception>();
-        Parallel.For(0, shape.Z, z =>
+        Parallelism.For(0, shape.Z, z =>
         {
             try
             {
@@ -191,7 +192,7 @@ public static class DicomSeriesReader
         var instances = new DicomInstance?[list.Count];
         var reasons = new string?[list.Count];
         bool single = list.Count == 1 && File.Exists(path);
-        Parallel.For(0, list.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        Parallelism.For(0, list.Count, i =>
         {
             var f = list[i];
             try

@@ -161,10 +161,10 @@ public static class DistanceTransforms
     private static void ForPlanes(int planes, Func<Scratch> newScratch, Action<int, Scratch> body)
     {
         // several ranges per core so that a descheduled thread's share is picked up by the others
-        int chunks = Math.Min(planes, Math.Max(1, Environment.ProcessorCount * 6));
+        int chunks = Math.Min(planes, Math.Max(1, Parallelism.Degree * 6));
         // scratch is pooled: only as many as run at once are made, however many ranges there are
         var pool = new System.Collections.Concurrent.ConcurrentBag<Scratch>();
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Parallelism.Degree };
         Parallel.For(0, chunks, options, c =>
         {
             if (!pool.TryTake(out var sc)) sc = newScratch();

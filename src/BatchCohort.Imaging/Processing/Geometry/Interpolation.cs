@@ -253,7 +253,7 @@ public static class Interpolation
                 var t = tables[a] = new double[mo];
                 for (int o = 0; o < mo; o++) t[o] = mo > 1 ? (double)o * (ni - 1) / (mo - 1) : 0.0;
             }
-            Parallel.For(0, outShape.Z, z =>
+            Parallelism.For(0, outShape.Z, z =>
             {
                 for (int y = 0; y < Y; y++)
                 {
@@ -263,7 +263,7 @@ public static class Interpolation
             });
             return;
         }
-        Parallel.For(0, outShape.Z, z =>
+        Parallelism.For(0, outShape.Z, z =>
         {
             for (int y = 0; y < Y; y++)
                 sampler.SampleRow(m, off, y, z, output.AsSpan((int)((long)X * (y + (long)Y * z)), X));

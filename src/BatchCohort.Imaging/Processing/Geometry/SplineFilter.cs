@@ -72,7 +72,7 @@ public static class SplineFilter
             // contiguous lines: gather 8 lines of a slab side by side (a small transpose), filter them as rows of
             // 8 with the same SIMD row code as the other axes, scatter back
             const int W = 8;
-            Parallel.For(0, Z, () => (new float[X * W], new float[W]), (z, _, bufs) =>
+            Parallelism.For(0, Z, () => (new float[X * W], new float[W]), (z, _, bufs) =>
             {
                 var (buf, tmp) = bufs;
                 for (int y0 = 0; y0 < Y; y0 += W)
@@ -100,7 +100,7 @@ public static class SplineFilter
         int stride = axis == 1 ? X : X * Y;
         int outer = axis == 1 ? Z : Y;
         int outerStride = axis == 1 ? X * Y : X;
-        Parallel.For(0, outer, () => new float[X], (o, _, tmp) =>
+        Parallelism.For(0, outer, () => new float[X], (o, _, tmp) =>
         {
             FilterRowsInPlace(c.AsSpan(o * outerStride), n, X, stride, poles, reflect, tmp);
             return tmp;

@@ -52,7 +52,7 @@ internal sealed unsafe class SplineSampler
         {
             c = new float[cs.Count];
             int X = shape.X, Y = shape.Y, Z = shape.Z;
-            Parallel.For(0, cs.Z, zc =>
+            Parallelism.For(0, cs.Z, zc =>
             {
                 int z = Math.Clamp(zc - pz, 0, Z - 1);
                 for (int yc = 0; yc < cs.Y; yc++)

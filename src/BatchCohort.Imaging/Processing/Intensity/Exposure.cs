@@ -188,7 +188,7 @@ public static partial class Intensity
         return r;
     }
 
-    private static int Chunks(int n) => Math.Max(1, Math.Min(Environment.ProcessorCount * 4, n / 65536));
+    private static int Chunks(int n) => Math.Max(1, Math.Min(Parallelism.Degree * 4, n / 65536));
 
     private static (int, int) Chunk(int n, int c)
     {

@@ -68,7 +68,7 @@ public static partial class Intensity
         int nb = b.Count;
         var total = new long[slots][];
         for (int s = 0; s < slots; s++) total[s] = new long[nb];
-        int chunks = Math.Max(1, Math.Min(Environment.ProcessorCount * 2, data.Length / 65536));
+        int chunks = Math.Max(1, Math.Min(Parallelism.Degree * 2, data.Length / 65536));
         var sync = new object();
         Par.For(chunks, () => 0, (c, _) =>
         {

@@ -15,7 +15,7 @@ internal static class MinMax
     public static (float Min, float Max) OfFinite(float[] data, string name)
     {
         if (data.Length == 0) throw new ArgumentException("data is empty", name);
-        int chunks = Math.Max(1, Math.Min(Environment.ProcessorCount * 2, data.Length / 262144));
+        int chunks = Math.Max(1, Math.Min(Parallelism.Degree * 2, data.Length / 262144));
         var mins = new float[chunks];
         var maxs = new float[chunks];
         var bad = new bool[chunks];

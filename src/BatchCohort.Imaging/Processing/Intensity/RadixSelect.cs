@@ -53,7 +53,7 @@ internal static class RadixSelect
     private static long[] Count(float[] data, Func<uint, bool> _, Func<uint, int> bin)
     {
         var total = new long[65536];
-        int chunks = Math.Max(1, Math.Min(Environment.ProcessorCount * 2, data.Length / 262144));
+        int chunks = Math.Max(1, Math.Min(Parallelism.Degree * 2, data.Length / 262144));
         var sync = new object();
         Par.For(chunks, () => new int[65536], (c, local) =>
         {
@@ -69,7 +69,7 @@ internal static class RadixSelect
     {
         var total = new long[slots][];
         for (int s = 0; s < slots; s++) total[s] = new long[65536];
-        int chunks = Math.Max(1, Math.Min(Environment.ProcessorCount * 2, data.Length / 262144));
+        int chunks = Math.Max(1, Math.Min(Parallelism.Degree * 2, data.Length / 262144));
         var sync = new object();
         Par.For(chunks, () => new int[slots * 65536], (c, local) =>
         {

@@ -58,7 +58,7 @@ internal sealed class UniformBins
         int nb = Count;
         var total = new long[nb];
         // chunks ≤ 2^29 voxels each, so the int counters cannot overflow
-        int chunks = Math.Max(Math.Max(1, (int)(length / (1L << 29)) + 1), Math.Min(Environment.ProcessorCount * 4, length / 65536));
+        int chunks = Math.Max(Math.Max(1, (int)(length / (1L << 29)) + 1), Math.Min(Parallelism.Degree * 4, length / 65536));
         var sync = new object();
         Par.For(chunks, () => new int[4 * nb], (c, local) =>
         {

@@ -86,9 +86,9 @@ public static class Labeling
                 maxLabel > 0 ? nameof(maxLabel) : nameof(labels));
         // per-thread boxes over slabs of z, merged at the end; runs of one label along x update a box once
         int X = s.X, Y = s.Y;
-        int chunks = Math.Min(s.Z, Math.Max(1, Environment.ProcessorCount * 2));
+        int chunks = Math.Min(s.Z, Math.Max(1, Parallelism.Degree * 2));
         var parts = new int[chunks][];
-        Parallel.For(0, chunks, c =>
+        Parallelism.For(0, chunks, c =>
         {
             int za = (int)((long)s.Z * c / chunks), zb = (int)((long)s.Z * (c + 1) / chunks);
             var box = NewBoxes(m);

@@ -221,7 +221,7 @@ public static class Measurements
         var total = new Acc(slots);
         object gate = new();
         // pass 1: count, sum, min, max
-        Parallel.For(0, chunks, () => new Acc(slots), (c, _, a) =>
+        Parallelism.For(0, chunks, () => new Acc(slots), (c, _, a) =>
         {
             int hi = Math.Min(n, (c + 1) * Chunk);
             for (int i = c * Chunk; i < hi; i++)
@@ -254,7 +254,7 @@ public static class Measurements
         var mean = new double[slots];
         for (int s = 0; s < slots; s++) mean[s] = total.N[s] > 0 ? total.S[s] / total.N[s] : double.NaN;
         // pass 2: centred sum of squares
-        Parallel.For(0, chunks, () => new double[slots], (c, _, sq) =>
+        Parallelism.For(0, chunks, () => new double[slots], (c, _, sq) =>
         {
             int hi = Math.Min(n, (c + 1) * Chunk);
             for (int i = c * Chunk; i < hi; i++)
@@ -290,7 +290,7 @@ public static class Measurements
         var w = new double[slots]; var mx = new double[slots]; var my = new double[slots]; var mz = new double[slots];
         object gate = new();
         bool nan = false;
-        Parallel.For(0, planes, () => new double[4 * slots], (z, _, a) =>
+        Parallelism.For(0, planes, () => new double[4 * slots], (z, _, a) =>
         {
             int i = z * sh.X * sh.Y;
             for (int y = 0; y < sh.Y; y++)

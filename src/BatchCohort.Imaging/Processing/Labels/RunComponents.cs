@@ -93,11 +93,11 @@ internal sealed class RunComponents
         // plane before the slab, it only touches its own range; those links are made afterwards, in order.
         var parent = new int[count];
         for (int i = 0; i < count; i++) parent[i] = i;
-        int slabs = Math.Min(Math.Max(1, Environment.ProcessorCount), Math.Max(1, shape.Z / 8));
+        int slabs = Math.Min(Math.Max(1, Parallelism.Degree), Math.Max(1, shape.Z / 8));
         if (count < 1 << 14) slabs = 1;
         var z0s = new int[slabs + 1];
         for (int k = 0; k <= slabs; k++) z0s[k] = (int)((long)shape.Z * k / slabs);
-        Parallel.For(0, slabs, k =>
+        Parallelism.For(0, slabs, k =>
         {
             for (int z = z0s[k]; z < z0s[k + 1]; z++)
             for (int y = 0; y < Y; y++)

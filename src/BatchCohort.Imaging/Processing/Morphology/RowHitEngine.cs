@@ -181,9 +181,9 @@ internal static class RowHitEngine
     internal static void ParallelRows(int rows, Shape3 shape, Action<int, int> body)
     {
         long voxels = (long)rows * shape.X;
-        if (voxels < 1 << 16 || Environment.ProcessorCount == 1) { body(0, rows); return; }
-        int chunks = Math.Min(rows, Environment.ProcessorCount * 8);
-        Parallel.For(0, chunks, c =>
+        if (voxels < 1 << 16 || Parallelism.Degree == 1) { body(0, rows); return; }
+        int chunks = Math.Min(rows, Parallelism.Degree * 8);
+        Parallelism.For(0, chunks, c =>
         {
             int r0 = (int)((long)rows * c / chunks), r1 = (int)((long)rows * (c + 1) / chunks);
             body(r0, r1);

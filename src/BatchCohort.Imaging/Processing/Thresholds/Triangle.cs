@@ -108,7 +108,7 @@ public static partial class Thresholds
 
     private static (double S0, long N0, double S1, long N1) Split(float[] d, double t)
     {
-        int chunks = Math.Max(1, Math.Min(Environment.ProcessorCount * 4, d.Length / 65536));
+        int chunks = Math.Max(1, Math.Min(Parallelism.Degree * 4, d.Length / 65536));
         var parts = new (double, long, double, long)[chunks];
         Par.For(chunks, () => 0, (c, _) =>
         {
