@@ -38,24 +38,30 @@ public sealed class SubjectWorker
         if (ct.IsCancellationRequested) return;
         var sw = Stopwatch.StartNew();
         string? key = null;
+        MaterializedInput? input = null;
+        ScratchFolder? work = null;
         try
         {
             if (cmd.KnownProblem is not null)
                 throw new SubjectMeasurementException(cmd.KnownProblem, FailureKinds.InputMissing);
-            var input = LocalPath(cmd.Input);
-            var outDir = LocalPath(cmd.Output);
+            // the subject's folder (sub-<label>/anat) on disk or in a blob container: results are read and committed through it
+            var outLoc = StorageLocation.Open(LocationOf(cmd.Output));
+            try { input = await MaterializedInput.OpenAsync(LocationOf(cmd.Input), Scratch, ct); }
+            catch (StorageException e) { throw new SubjectMeasurementException(e.Message, FailureKinds.InputUnreadable, e); }
             string inputHash;
-            try { inputHash = await Task.Run(() => ContentHash.OfInput(input, ct), ct); }
+            var inputPath = input.LocalPath;
+            try { inputHash = await Task.Run(() => ContentHash.OfInput(inputPath, ct), ct); }
             catch (FileNotFoundException e) { throw new SubjectMeasurementException(e.Message, FailureKinds.InputMissing, e); }
-            catch (DirectoryNotFoundException e) { throw new SubjectMeasurementException($"input file not found: {input} ({e.Message})", FailureKinds.InputMissing, e); }
-            catch (UnauthorizedAccessException e) { throw new SubjectMeasurementException($"input not readable: {input} ({e.Message})", FailureKinds.InputUnreadable, e); }
+            catch (DirectoryNotFoundException e) { throw new SubjectMeasurementException($"input file not found: {inputPath} ({e.Message})", FailureKinds.InputMissing, e); }
+            catch (UnauthorizedAccessException e) { throw new SubjectMeasurementException($"input not readable: {inputPath} ({e.Message})", FailureKinds.InputUnreadable, e); }
             key = CacheKey.Compute(inputHash, _measurer.PipelineVersion, cmd.SettingsHash);
-            var resultPath = Path.Combine(outDir, $"sub-{cmd.SubjectLabel}_measures.json");
-            if (ResultStore.TryLoadValid(resultPath, key) is not null)
+            var recordName = ResultStore.RecordName(cmd.SubjectLabel);
+            var resultUri = ResultUri(outLoc, recordName);
+            if (await ResultStore.TryLoadValidAsync(outLoc, cmd.SubjectLabel, key, ct) is not null)
             {
                 await publish(new SubjectMeasured
                 {
-                    RunId = cmd.RunId, SubjectId = cmd.SubjectId, CacheKey = key, Result = FileUri.From(resultPath),
+                    RunId = cmd.RunId, SubjectId = cmd.SubjectId, CacheKey = key, Result = resultUri,
                     FromCache = true, Seconds = sw.Elapsed.TotalSeconds, Worker = Name,
                 });
                 return;
@@ -64,10 +70,14 @@ public sealed class SubjectWorker
             if (settings.Hash != cmd.SettingsHash)
                 throw new SubjectMeasurementException($"settings document {cmd.Settings} does not have the hash the command names", FailureKinds.Internal);
             await publish(new SubjectStarted { RunId = cmd.RunId, SubjectId = cmd.SubjectId, Worker = Name, StartedAt = DateTimeOffset.UtcNow });
+            // derivatives are written where the measurer can write files: the subject's folder itself, or a scratch folder uploaded at commit
+            string outDir;
+            if (outLoc.LocalPath is { } lp) outDir = lp;
+            else { work = Scratch.CreateFolder("out-" + cmd.SubjectLabel); outDir = work.Path; }
             Directory.CreateDirectory(outDir);
-            var work = new SubjectWork(cmd.SubjectId, cmd.SubjectLabel, input, settings.InputType, settings.Atlas,
+            var job = new SubjectWork(cmd.SubjectId, cmd.SubjectLabel, input.LocalPath, settings.InputType, settings.Atlas,
                 (JsonObject)settings.PipelineSettings.DeepClone(), outDir, "sub-" + cmd.SubjectLabel);
-            var m = await _measurer.MeasureAsync(work, ct);
+            var m = await _measurer.MeasureAsync(job, ct);
             ct.ThrowIfCancellationRequested();
             var result = new SubjectResult
             {
@@ -94,11 +104,13 @@ public sealed class SubjectWorker
             TableFile.Write(CohortGroupStage.MeasuresTable(new[] { result }), tmp);
             File.Move(tmp, Path.Combine(outDir, rowFile), overwrite: true);
             result.Files["measures"] = rowFile;
-            ResultStore.Write(resultPath, result);
+            // derivatives first, then the record, created only if absent: of two workers racing on this subject one
+            // commits, the other finds that record and announces it instead of its own
+            var commit = await ResultStore.CommitAsync(outLoc, outDir, result, ct);
             await publish(new SubjectMeasured
             {
-                RunId = cmd.RunId, SubjectId = cmd.SubjectId, CacheKey = key, Result = FileUri.From(resultPath),
-                FromCache = false, Seconds = sw.Elapsed.TotalSeconds, Worker = Name,
+                RunId = cmd.RunId, SubjectId = cmd.SubjectId, CacheKey = key, Result = resultUri,
+                FromCache = !commit.Won, Seconds = sw.Elapsed.TotalSeconds, Worker = Name,
             });
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -108,11 +120,17 @@ public sealed class SubjectWorker
         catch (Exception e)
         {
             var (kind, reason) = Describe(e);
+            if (input is not null) reason = input.Rename(reason);
             await publish(new SubjectFailed
             {
                 RunId = cmd.RunId, SubjectId = cmd.SubjectId, Reason = reason, Kind = kind, CacheKey = key,
                 Seconds = sw.Elapsed.TotalSeconds, Worker = Name,
             });
+        }
+        finally
+        {
+            input?.Dispose();
+            work?.Dispose();
         }
     }
 
@@ -133,6 +151,15 @@ public sealed class SubjectWorker
             _ => (FailureKinds.Internal, $"internal error ({e.GetType().Name}): {msg}"),
         };
     }
+
+    /// <summary>The scratch space remote inputs are streamed into (settable for tests).</summary>
+    public ScratchSpace Scratch { get; init; } = ScratchSpace.Shared;
+
+    /// <summary>A location as the storage layer takes it: a file URI's path, any other URI (az://, https) as written.</summary>
+    public static string LocationOf(Uri u) => u.IsAbsoluteUri && u.IsFile ? u.LocalPath : u.OriginalString;
+
+    private static Uri ResultUri(IStorageLocation folder, string name) =>
+        folder.LocalPath is { } lp ? FileUri.From(Path.Combine(lp, name)) : new Uri(folder.DisplayOf(name));
 
     private static string LocalPath(Uri u) =>
         u.IsAbsoluteUri && u.IsFile ? u.LocalPath : throw new SubjectMeasurementException($"this worker reads local files only, not {u.OriginalString}", FailureKinds.Internal);
