@@ -17,6 +17,12 @@ public sealed record CohortRunOptions
 
     /// <summary>Start a new run even when the last one was interrupted (results already written are still reused).</summary>
     public bool NewRun { get; init; }
+
+    /// <summary>Overrides the manifest's output: a folder or a blob location (az://container/prefix, an https blob URL).</summary>
+    public string? Output { get; init; }
+
+    /// <summary>Overrides where completed runs publish their group outputs (default &lt;output&gt;/exports).</summary>
+    public string? Export { get; init; }
 }
 
 /// <summary>What a person sees while a cohort runs. Every method may be called from any thread.</summary>
@@ -37,6 +43,10 @@ public sealed record CohortRunOutcome(
 {
     public IReadOnlyList<SubjectState> Failed => State.Subjects.Where(s => s.Status == SubjectStatus.Failed).ToList();
     public string OutputDirectory => Manifest.OutputDirectory;
+    /// <summary>The output as a person names it: a folder, or a blob location without any SAS.</summary>
+    public string OutputDisplay => Storage.StorageLocation.Redact(Manifest.OutputLocation);
+    /// <summary>Where the group outputs were published, or null (see the notes when publishing failed).</summary>
+    public ExportResult? Export { get; init; }
     public string RunRecordPath => RunState.RecordPath(Manifest.OutputDirectory, State.RunId);
 }
 
@@ -58,7 +68,12 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
     {
         options ??= new CohortRunOptions();
         var manifest = CohortManifest.Load(cohort);
+        if (options.Output is not null || options.Export is not null)
+            manifest = manifest.With(outputLocation: ResolveLocation(options.Output), exportLocation: ResolveLocation(options.Export));
         if (manifest.Synthesize is not null) await SyntheticCohort.EnsureAsync(manifest, _obs, ct);
+        // remote demographics/atlas streamed to scratch, the output opened (a folder, or a blob prefix with a local staging folder)
+        await using var storage = await CohortStorage.OpenAsync(manifest, ct);
+        manifest = storage.Manifest;
         foreach (var demo in manifest.DemographicTables)
             if (!File.Exists(demo.Path))
                 throw new FileNotFoundException($"{manifest.ManifestPath}: demographics: file not found: {demo.Path}", demo.Path);
@@ -74,16 +89,20 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
         Directory.CreateDirectory(Path.Combine(outDir, "runs"));
         var settingsPath = Path.Combine(outDir, "runs", $"settings-{settingsHash[..16]}.json");
         if (!File.Exists(settingsPath)) AtomicFile.WriteAllText(settingsPath, settings.ToJson().ToJsonString(Json.Options));
+        await storage.UploadAsync(new[] { $"runs/settings-{settingsHash[..16]}.json" }, ct);
         var pipelineHash = ContentHash.OfText($"{measurer.PipelineVersion}\n{settingsHash}")[..16];
 
         var statePath = RunState.StatePath(outDir);
-        var (state, resumed) = OpenRun(manifest, subjects, statePath, measurer.PipelineVersion, settingsHash, pipelineHash, options.NewRun);
+        var (state, resumed) = OpenRun(manifest, subjects, statePath, measurer.PipelineVersion, settingsHash, pipelineHash, options.NewRun, storage);
         int jobs = options.Jobs ?? DefaultJobs();
         state.Jobs = jobs;
         WriteDatasetDescription(manifest, pipelineHash);
+        await storage.UploadAsync(new[] { "dataset_description.json" }, ct);
 
         var coordinator = new CohortCoordinator(state, statePath);
         coordinator.Persist();
+        await storage.PushStateAsync(ct);   // a blob output: runs/state.json under an ETag condition, then after every change
+        storage.Follow(coordinator);
         var bySubject = subjects.ToDictionary(s => s.Id, StringComparer.Ordinal);
 
         if (coordinator.Outstanding().Count > 0)
@@ -104,8 +123,8 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
                         Cohort = manifest.Name,
                         SubjectId = si.Id,
                         SubjectLabel = si.Label,
-                        Input = FileUri.From(si.InputPath),
-                        Output = FileUri.From(ResultStore.SubjectDirectory(outDir, si.Label) + Path.DirectorySeparatorChar),
+                        Input = CohortStorage.InputUri(si.InputPath),
+                        Output = storage.SubjectOutputUri(si.Label),
                         Settings = FileUri.From(settingsPath),
                         SettingsHash = settingsHash,
                         KnownProblem = si.Problem,
@@ -126,6 +145,12 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
                 coordinator.MarkInterrupted();
                 state.FinishedAt = DateTimeOffset.UtcNow;
                 state.Save(RunState.RecordPath(outDir, state.RunId));
+                try
+                {
+                    await storage.UploadAsync(new[] { $"runs/{state.RunId}.json" }, CancellationToken.None);
+                    await storage.FlushStateAsync(CancellationToken.None);
+                }
+                catch (StorageException e) { _obs.Note("the run state could not be saved to the output: " + e.Message); }
                 return new CohortRunOutcome(manifest, state, true, resumed, null);
             }
             await bus.DisposeAsync();
@@ -139,18 +164,61 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
         coordinator.Persist();
         ct.ThrowIfCancellationRequested();
         _obs.Phase("group statistics");
-        var group = CohortGroupStage.Run(manifest, subjects, state, _obs);
+        var group = CohortGroupStage.Run(manifest, subjects, state, _obs, s => storage.LoadResult(s.Label, s.CacheKey));
         state.Notes = group.Notes.ToList();
         state.Outputs = group.Outputs.ToList();
-        state.Status = RunState.Completed;
+        await storage.UploadAsync(group.Outputs, ct);
         state.FinishedAt = DateTimeOffset.UtcNow;
+        var export = await PublishAsync(manifest, storage, state, group, ct);
+        state.Status = RunState.Completed;
         coordinator.Persist();
         state.Save(RunState.RecordPath(outDir, state.RunId));
-        return new CohortRunOutcome(manifest, state, false, resumed, group);
+        await storage.UploadAsync(new[] { $"runs/{state.RunId}.json" }, ct);
+        await storage.FlushStateAsync(ct);
+        return new CohortRunOutcome(manifest, state, false, resumed, group) { Export = export };
     }
 
+    /// <summary>Publishes group/ to the export location (latest/, a dated copy, exports.json). A failure is a note on the
+    /// run ("failed to publish: …"), never a reason to lose the measurements.</summary>
+    private async Task<ExportResult?> PublishAsync(CohortManifest m, CohortStorage storage, RunState state, GroupSummary group, CancellationToken ct)
+    {
+        var files = group.Outputs.Where(o => o.StartsWith("group/", StringComparison.Ordinal)).Select(o => o["group/".Length..]).ToList();
+        if (files.Count == 0) return null;
+        var request = new ExportRequest
+        {
+            SourceFolder = Path.Combine(m.OutputDirectory, "group"),
+            Files = files,
+            Cohort = m.Name,
+            RunId = state.RunId,
+            FinishedAt = state.FinishedAt ?? DateTimeOffset.UtcNow,
+            PipelineVersion = state.PipelineVersion,
+            PipelineHash = state.PipelineHash,
+            Subjects = state.Subjects.Count,
+            Measured = state.Subjects.Count(s => s.Status == SubjectStatus.Done),
+            FromCache = state.Subjects.Count(s => s.Status == SubjectStatus.Done && s.FromCache),
+            Failed = state.Subjects.Count(s => s.Status == SubjectStatus.Failed),
+        };
+        try
+        {
+            _obs.Phase("publishing exports");
+            var r = m.ExportLocation is { } dest
+                ? await ExportPublisher.PublishAsync(request, dest, ct)
+                : await ExportPublisher.PublishAsync(request, storage.Output.Child("exports"), ct);
+            return r;
+        }
+        catch (ExportFailedException e)
+        {
+            state.Notes.Add(e.Message);
+            _obs.Note(e.Message);
+            return null;
+        }
+    }
+
+    private static string? ResolveLocation(string? spec) =>
+        spec is null ? null : StorageLocation.IsRemote(spec) ? spec : Path.GetFullPath(spec);
+
     private (RunState State, bool Resumed) OpenRun(CohortManifest m, IReadOnlyList<SubjectInput> subjects, string statePath,
-        string pipelineVersion, string settingsHash, string pipelineHash, bool forceNew)
+        string pipelineVersion, string settingsHash, string pipelineHash, bool forceNew, CohortStorage storage)
     {
         var now = DateTimeOffset.UtcNow;
         var previous = RunState.TryLoad(statePath);
@@ -167,7 +235,7 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
                     {
                         if (s.Status == SubjectStatus.Running) { s.Status = SubjectStatus.Pending; s.StartedAt = null; s.Worker = null; }
                         // A subject recorded done whose result has gone (deleted, or a different key) is redone.
-                        if (s.Status == SubjectStatus.Done && ResultStore.TryLoadValid(ResultStore.ResultPath(m.OutputDirectory, si.Label), s.CacheKey) is null)
+                        if (s.Status == SubjectStatus.Done && storage.LoadResult(si.Label, s.CacheKey) is null)
                             s.Status = SubjectStatus.Pending;
                         list.Add(s);
                     }

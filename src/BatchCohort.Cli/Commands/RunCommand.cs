@@ -19,9 +19,11 @@ public sealed class RunCommand : ICliCommand
         var cohort = new Argument<string>("COHORT") { Description = "A cohort folder holding cohort.json (e.g. cohorts/demo), or the manifest file." };
         var jobs = new Option<int?>("--jobs", "-j") { Description = "Subjects measured at once (default: one per core, fewer if memory is short)." };
         var newRun = new Option<bool>("--new-run") { Description = "Start a new run even if the last one was interrupted (finished subjects are still reused from the cache)." };
+        var outputOpt = new Option<string?>("--output", "-o") { Description = "Where the outputs go instead of the manifest's \"output\": a folder, az://container/prefix (credentials from AZURE_STORAGE_CONNECTION_STRING) or an https blob URL with a SAS." };
+        var exportOpt = new Option<string?>("--export") { Description = "Where the group outputs are published (latest/, a dated copy, exports.json) instead of <output>/exports: a folder or a blob location." };
         var cmd = new Command("run", "Measure a cohort (embedded: one process, all cores, no server) and run its group statistics.")
         {
-            cohort, jobs, newRun,
+            cohort, jobs, newRun, outputOpt, exportOpt,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -29,13 +31,23 @@ public sealed class RunCommand : ICliCommand
             var error = parse.InvocationConfiguration.Error;
             int? j = parse.GetValue(jobs);
             if (j is < 1) throw new ArgumentException($"--jobs must be at least 1 (got {j})");
-            var options = new CohortRunOptions { Jobs = j, NewRun = parse.GetValue(newRun) };
+            var options = new CohortRunOptions { Jobs = j, NewRun = parse.GetValue(newRun), Output = parse.GetValue(outputOpt), Export = parse.GetValue(exportOpt) };
             bool fancy = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
             var measurer = MeasurerFactory.Create();
+            // large blob transfers show their progress (one line a second at most)
+            Action<string> progress = line => { lock (output) output.WriteLine(line); };
+            BatchCohort.Runtime.Storage.TransferProgress.Line += progress;
+            try
+            {
             CohortRunOutcome outcome = fancy
                 ? await RunWithProgressBar(measurer, parse.GetValue(cohort)!, options, ct)
                 : await new CohortRunner(measurer, new PlainObserver(output, error)).RunAsync(parse.GetValue(cohort)!, options, ct);
             return Finish(outcome, output, error);
+            }
+            finally
+            {
+                BatchCohort.Runtime.Storage.TransferProgress.Line -= progress;
+            }
         });
         return cmd;
     }
@@ -60,9 +72,10 @@ public sealed class RunCommand : ICliCommand
         int done = o.State.Subjects.Count(s => s.Status == SubjectStatus.Done);
         int cached = o.State.Subjects.Count(s => s.Status == SubjectStatus.Done && s.FromCache);
         output.WriteLine($"run {o.State.RunId}: {done} of {o.State.Subjects.Count} subjects measured ({cached} from cache), {failed.Count} failed");
-        output.WriteLine($"outputs: {o.OutputDirectory}");
+        output.WriteLine($"outputs: {o.OutputDisplay}");
         foreach (var f in o.State.Outputs) output.WriteLine($"  {f}");
         output.WriteLine($"  {Path.GetRelativePath(o.OutputDirectory, o.RunRecordPath)}");
+        if (o.Export is { } ex) output.WriteLine($"published: {ex.Latest} and {ex.Dated} (index {ex.Index})");
         if (failed.Count == 0) return ExitCodes.Ok;
         error.WriteLine($"batchcohort: {failed.Count} subject{(failed.Count == 1 ? "" : "s")} failed:");
         foreach (var s in failed) error.WriteLine($"  {s.Id}: {s.Reason}");

@@ -38,30 +38,26 @@ public sealed class SubjectWorker
         if (ct.IsCancellationRequested) return;
         var sw = Stopwatch.StartNew();
         string? key = null;
-        MaterializedInput? input = null;
-        ScratchFolder? work = null;
+        SubjectStorage? io = null;
         try
         {
             if (cmd.KnownProblem is not null)
                 throw new SubjectMeasurementException(cmd.KnownProblem, FailureKinds.InputMissing);
-            // the subject's folder (sub-<label>/anat) on disk or in a blob container: results are read and committed through it
-            var outLoc = StorageLocation.Open(LocationOf(cmd.Output));
-            try { input = await MaterializedInput.OpenAsync(LocationOf(cmd.Input), Scratch, ct); }
+            // the input on this machine (a blob is streamed into scratch) and the subject's folder, local or in a blob container
+            try { io = await SubjectStorage.OpenAsync(SubjectStorage.LocationOf(cmd.Input), SubjectStorage.LocationOf(cmd.Output), cmd.SubjectLabel, Scratch, ct); }
             catch (StorageException e) { throw new SubjectMeasurementException(e.Message, FailureKinds.InputUnreadable, e); }
+            var input = io.InputPath;
             string inputHash;
-            var inputPath = input.LocalPath;
-            try { inputHash = await Task.Run(() => ContentHash.OfInput(inputPath, ct), ct); }
+            try { inputHash = await Task.Run(() => ContentHash.OfInput(input, ct), ct); }
             catch (FileNotFoundException e) { throw new SubjectMeasurementException(e.Message, FailureKinds.InputMissing, e); }
-            catch (DirectoryNotFoundException e) { throw new SubjectMeasurementException($"input file not found: {inputPath} ({e.Message})", FailureKinds.InputMissing, e); }
-            catch (UnauthorizedAccessException e) { throw new SubjectMeasurementException($"input not readable: {inputPath} ({e.Message})", FailureKinds.InputUnreadable, e); }
+            catch (DirectoryNotFoundException e) { throw new SubjectMeasurementException($"input file not found: {input} ({e.Message})", FailureKinds.InputMissing, e); }
+            catch (UnauthorizedAccessException e) { throw new SubjectMeasurementException($"input not readable: {input} ({e.Message})", FailureKinds.InputUnreadable, e); }
             key = CacheKey.Compute(inputHash, _measurer.PipelineVersion, cmd.SettingsHash);
-            var recordName = ResultStore.RecordName(cmd.SubjectLabel);
-            var resultUri = ResultUri(outLoc, recordName);
-            if (await ResultStore.TryLoadValidAsync(outLoc, cmd.SubjectLabel, key, ct) is not null)
+            if (await io.TryLoadAsync(key, ct) is not null)
             {
                 await publish(new SubjectMeasured
                 {
-                    RunId = cmd.RunId, SubjectId = cmd.SubjectId, CacheKey = key, Result = resultUri,
+                    RunId = cmd.RunId, SubjectId = cmd.SubjectId, CacheKey = key, Result = io.ResultUri,
                     FromCache = true, Seconds = sw.Elapsed.TotalSeconds, Worker = Name,
                 });
                 return;
@@ -70,14 +66,10 @@ public sealed class SubjectWorker
             if (settings.Hash != cmd.SettingsHash)
                 throw new SubjectMeasurementException($"settings document {cmd.Settings} does not have the hash the command names", FailureKinds.Internal);
             await publish(new SubjectStarted { RunId = cmd.RunId, SubjectId = cmd.SubjectId, Worker = Name, StartedAt = DateTimeOffset.UtcNow });
-            // derivatives are written where the measurer can write files: the subject's folder itself, or a scratch folder uploaded at commit
-            string outDir;
-            if (outLoc.LocalPath is { } lp) outDir = lp;
-            else { work = Scratch.CreateFolder("out-" + cmd.SubjectLabel); outDir = work.Path; }
-            Directory.CreateDirectory(outDir);
-            var job = new SubjectWork(cmd.SubjectId, cmd.SubjectLabel, input.LocalPath, settings.InputType, settings.Atlas,
+            var outDir = io.WorkDirectory();
+            var work = new SubjectWork(cmd.SubjectId, cmd.SubjectLabel, input, settings.InputType, settings.Atlas,
                 (JsonObject)settings.PipelineSettings.DeepClone(), outDir, "sub-" + cmd.SubjectLabel);
-            var m = await _measurer.MeasureAsync(job, ct);
+            var m = await _measurer.MeasureAsync(work, ct);
             ct.ThrowIfCancellationRequested();
             var result = new SubjectResult
             {
@@ -106,10 +98,10 @@ public sealed class SubjectWorker
             result.Files["measures"] = rowFile;
             // derivatives first, then the record, created only if absent: of two workers racing on this subject one
             // commits, the other finds that record and announces it instead of its own
-            var commit = await ResultStore.CommitAsync(outLoc, outDir, result, ct);
+            var commit = await io.CommitAsync(result, ct);
             await publish(new SubjectMeasured
             {
-                RunId = cmd.RunId, SubjectId = cmd.SubjectId, CacheKey = key, Result = resultUri,
+                RunId = cmd.RunId, SubjectId = cmd.SubjectId, CacheKey = key, Result = io.ResultUri,
                 FromCache = !commit.Won, Seconds = sw.Elapsed.TotalSeconds, Worker = Name,
             });
         }
@@ -120,7 +112,7 @@ public sealed class SubjectWorker
         catch (Exception e)
         {
             var (kind, reason) = Describe(e);
-            if (input is not null) reason = input.Rename(reason);
+            if (io is not null) reason = io.Rename(reason);
             await publish(new SubjectFailed
             {
                 RunId = cmd.RunId, SubjectId = cmd.SubjectId, Reason = reason, Kind = kind, CacheKey = key,
@@ -129,8 +121,7 @@ public sealed class SubjectWorker
         }
         finally
         {
-            input?.Dispose();
-            work?.Dispose();
+            io?.Dispose();
         }
     }
 
@@ -152,14 +143,8 @@ public sealed class SubjectWorker
         };
     }
 
-    /// <summary>The scratch space remote inputs are streamed into (settable for tests).</summary>
-    public ScratchSpace Scratch { get; init; } = ScratchSpace.Shared;
-
-    /// <summary>A location as the storage layer takes it: a file URI's path, any other URI (az://, https) as written.</summary>
-    public static string LocationOf(Uri u) => u.IsAbsoluteUri && u.IsFile ? u.LocalPath : u.OriginalString;
-
-    private static Uri ResultUri(IStorageLocation folder, string name) =>
-        folder.LocalPath is { } lp ? FileUri.From(Path.Combine(lp, name)) : new Uri(folder.DisplayOf(name));
+    /// <summary>The scratch space blob inputs are streamed into (settable for tests).</summary>
+    public ScratchSpace? Scratch { get; init; }
 
     private static string LocalPath(Uri u) =>
         u.IsAbsoluteUri && u.IsFile ? u.LocalPath : throw new SubjectMeasurementException($"this worker reads local files only, not {u.OriginalString}", FailureKinds.Internal);

@@ -146,5 +146,7 @@ public sealed class LocalFolder : IStorageLocation
     internal static StorageException TooLarge(string display, long size, long max) =>
         new($"{display}: {Mb(size)} is larger than the limit of {Mb(max)} (BATCHCOHORT_SCRATCH_MAX_MB)");
 
-    internal static string Mb(long bytes) => (bytes / 1048576.0).ToString(bytes < 10 * 1048576 ? "0.00" : "0.0", System.Globalization.CultureInfo.InvariantCulture) + " MB";
+    internal static string Mb(long bytes) => bytes < 1048576
+        ? bytes.ToString(System.Globalization.CultureInfo.InvariantCulture) + " bytes"
+        : (bytes / 1048576.0).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " MB";
 }
