@@ -51,7 +51,7 @@ public sealed class AzuriteServer : IDisposable
             }
             catch (SocketException)
             {
-                if (sw.Elapsed > TimeSpan.FromSeconds(60)) { Dispose(); throw new TimeoutException("azurite did not listen within 60 s"); }
+                if (sw.Elapsed > TimeSpan.FromSeconds(180)) { Dispose(); throw new TimeoutException("azurite did not listen within 180 s"); }
                 Thread.Sleep(100);
             }
         }
