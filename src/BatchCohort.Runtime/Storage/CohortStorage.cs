@@ -38,7 +38,6 @@ public sealed class CohortStorage : IAsyncDisposable
     private readonly List<ScratchFolder> _scratch = new();
     private string? _stateETag;
     private readonly SemaphoreSlim _push = new(1, 1);
-    private Exception? _stateFailure;
     private int _dirty;
     private Task _pusher = Task.CompletedTask;
 
@@ -132,32 +131,12 @@ public sealed class CohortStorage : IAsyncDisposable
         finally { _push.Release(); }
     }
 
-    /// <summary>Keeps runs/state.json in step with the coordinator (after every change, coalesced: at most one upload in flight).</summary>
-    public void Follow(CohortCoordinator coordinator)
-    {
-        if (!RemoteOutput) return;
-        coordinator.Progress += _ =>
-        {
-            if (Interlocked.Exchange(ref _dirty, 1) == 1) return;
-            lock (this)
-            {
-                _pusher = _pusher.ContinueWith(async _ =>
-                {
-                    if (Volatile.Read(ref _dirty) == 0 || _stateFailure is not null) return;
-                    try { await PushStateAsync(); }
-                    catch (Exception e) when (e is StorageException or IOException) { _stateFailure ??= e; }
-                }, TaskScheduler.Default).Unwrap();
-            }
-        };
-    }
-
     /// <summary>Waits for pending state uploads and throws the first failure (a lost ETag race, an unreachable output).</summary>
     public async Task FlushStateAsync(CancellationToken ct = default)
     {
         Task t;
         lock (this) t = _pusher;
         await t;
-        if (_stateFailure is not null) throw _stateFailure;
         await PushStateAsync(ct);
     }
 
