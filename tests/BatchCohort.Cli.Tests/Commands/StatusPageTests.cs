@@ -49,7 +49,7 @@ public class StatusPageTests
     public async Task The_status_page_shows_a_running_runs_progress_changing_and_a_failed_subjects_reason()
     {
         using var d = new TempDir("status");
-        const int n = 14;
+        const int n = 40;   // 1.5 s each, one at a time: about a minute of running, longer than two page loads
         BatchCohort.TestMeasurers.TestInputs.WriteCohort(d.FullName, n, corrupt: new[] { "01" });
         // due twelve hours from now: the test starts the run itself, through the page's write endpoint
         var at = DateTimeOffset.UtcNow.AddHours(12).ToString("HH:mm", CultureInfo.InvariantCulture);
@@ -58,7 +58,7 @@ public class StatusPageTests
         var id = Regex.Match(add.Stdout, @"added schedule (\S+):").Groups[1].Value;
 
         int port = FreePort();
-        var psi = ScheduleCommandTests.Psi(d, 900, new[] { "serve", "--http", port.ToString(CultureInfo.InvariantCulture), "--token", "s3cret", "--tick", "1" });
+        var psi = ScheduleCommandTests.Psi(d, 1500, new[] { "serve", "--http", port.ToString(CultureInfo.InvariantCulture), "--token", "s3cret", "--tick", "1" });
         using var serve = Process.Start(psi)!;
         var stdout = new System.Text.StringBuilder();
         serve.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
@@ -113,6 +113,7 @@ public class StatusPageTests
             var url = $"http://127.0.0.1:{port}/";
             var page1 = Chromium(d, "--dump-dom", url);
             int count1 = FinishedCount(page1);
+            Assert.True(count1 < n, "the run ended before the first load finished; nothing left to see change");
             Assert.Contains("running", page1);
             Assert.Contains("not a test volume (wrong magic)", page1);
             Assert.Contains("test-cohort", page1);
