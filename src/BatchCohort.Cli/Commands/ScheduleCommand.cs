@@ -140,7 +140,7 @@ public sealed class ScheduleCommand : ICliCommand
             var store = Store(parse, home);
             var which = parse.GetValue(id)!;
             var spec = store.Get(which) ?? throw new ArgumentException($"no schedule {which} in {store.Home} (see `batchcohort schedule list`)");
-            var job = new NightlyJob(store, new EmbeddedRunLauncher(), new FolderExportPublisher());
+            var job = new NightlyJob(store, Engine.Launcher(), new FolderExportPublisher());
             NightRecord rec;
             try { rec = await job.RunAsync(spec, null, NightlyJob.RunNow, ct); }
             catch (RunAlreadyGoingException)

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Coordination;
-using BatchCohort.Runtime.Measurement;
 
 namespace BatchCohort.Runtime.Scheduling;
 
@@ -20,8 +19,8 @@ public sealed class RunAlreadyGoingException(string cohort) : InvalidOperationEx
 
 /// <summary>
 /// The one seam between schedules and the run engine: start a run of a cohort (and follow it to its end), is a run
-/// of a cohort going, what is its state. Today <see cref="EmbeddedRunLauncher"/> (the in-process
-/// <see cref="CohortRunner"/>); the Orleans engine plugs in here with one class.
+/// of a cohort going, what is its state. Today <see cref="EmbeddedRunLauncher"/> over the in-process engine; the cluster
+/// engine plugs in here with one class.
 /// </summary>
 public interface IRunLauncher
 {
@@ -34,15 +33,14 @@ public interface IRunLauncher
 }
 
 /// <summary>
-/// Runs a cohort in this process with <see cref="CohortRunner"/>. "Is a run going" is an exclusive lock on
-/// &lt;output&gt;/runs/.run.lock (an OS file lock: released when the process ends, even by kill -9), so two schedulers,
-/// or a scheduler and <c>schedule run-now</c>, never run one cohort at once.
+/// Runs a cohort in this process through the engine it is given (the CLI binds the embedded engine in one class,
+/// Cli/Commands/Engine.cs). "Is a run going" is an exclusive lock on &lt;output&gt;/runs/.run.lock (an OS file lock:
+/// released when the process ends, even by kill -9), so two schedulers, or a scheduler and <c>schedule run-now</c>,
+/// never run one cohort at once.
 /// </summary>
-public sealed class EmbeddedRunLauncher(Func<ISubjectMeasurer> measurer) : IRunLauncher
+public sealed class EmbeddedRunLauncher(Func<RunRequest, CancellationToken, Task<LaunchedRun>> engine) : IRunLauncher
 {
     private readonly ConcurrentDictionary<string, byte> _running = new(StringComparer.Ordinal);
-
-    public EmbeddedRunLauncher() : this(MeasurerFactory.Create) { }
 
     public async Task<LaunchedRun> RunAsync(RunRequest request, CancellationToken ct)
     {
@@ -52,8 +50,7 @@ public sealed class EmbeddedRunLauncher(Func<ISubjectMeasurer> measurer) : IRunL
         try
         {
             using var held = RunLock.TryAcquire(manifest.OutputDirectory) ?? throw new RunAlreadyGoingException(manifest.Name);
-            var outcome = await new CohortRunner(measurer()).RunAsync(request.Cohort, new CohortRunOptions { Jobs = request.Jobs }, ct);
-            return new LaunchedRun(outcome.State, outcome.Interrupted, outcome.OutputDirectory);
+            return await engine(request, ct);
         }
         finally
         {

@@ -2,14 +2,15 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using BatchCohort.Cli.Commands;
 using BatchCohort.Runtime.Scheduling;
 using BatchCohort.TestMeasurers;
 using BatchCohort.TestSupport;
 
-namespace BatchCohort.Runtime.Tests.Scheduling;
+namespace BatchCohort.Cli.Tests.Scheduling;
 
 /// <summary>
-/// Scheduled nights end to end in one process: the real engine (CohortRunner), the real cache, the folder export
+/// Scheduled nights end to end in one process: the real engine (the CLI's Engine.Launcher), the real cache, the folder export
 /// publisher and the fast test measurer, driven by the scheduler with a controllable clock.
 /// </summary>
 public class NightlyRunTests
@@ -29,7 +30,7 @@ public class NightlyRunTests
         };
         store.Add(spec);
         var clock = new ManualTimeProvider(T("2026-12-01T12:00:00Z"));
-        var launcher = new EmbeddedRunLauncher(() => new CountingTestMeasurer(d["markers.txt"], 0, "test-pipeline-1"));
+        var launcher = Engine.Launcher(() => new CountingTestMeasurer(d["markers.txt"], 0, "test-pipeline-1"));
         var scheduler = new Scheduler(store, launcher, new NightlyJob(store, launcher, new FolderExportPublisher(), clock), clock);
         return new Rig(d, store, spec, clock, scheduler);
     }
