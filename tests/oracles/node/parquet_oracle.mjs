@@ -7,13 +7,13 @@
 //   node parquet_oracle.mjs read-hyparquet FILE       → {"schema":[...], "columns":{name:[...]}}
 //   node parquet_oracle.mjs read-duckdb FILE          → same, read by DuckDB
 //   node parquet_oracle.mjs read-parquet-wasm FILE    → same, read by parquet-wasm (Rust parquet crate) into Arrow
-//   node parquet_oracle.mjs read-all FILE             → {hyparquet, duckdb, parquet_wasm}
+//   node parquet_oracle.mjs read-all FILE...          → {hyparquet, duckdb, parquet_wasm} (several files: {files:[...]})
 //   node parquet_oracle.mjs duckdb-count FILE PRED... → DuckDB's count(*) WHERE PRED for each predicate (row-group
 //                                                       statistics decide which row groups DuckDB reads)
 //   node parquet_oracle.mjs duckdb-summary FILE       → per column: count, min, max (numbers and timestamps as text)
 //   node parquet_oracle.mjs write-duckdb DIR          → DuckDB writes DIR/duckdb_{snappy,gzip,uncompressed,zstd,v2}.parquet; prints the data
 //   node parquet_oracle.mjs write-hyparquet DIR       → hyparquet-writer writes DIR/hyparquet_{snappy,uncompressed}.parquet; prints the data
-//   node parquet_oracle.mjs bench-duckdb FILE OUT     → times DuckDB reading FILE and writing OUT (snappy)
+//   node parquet_oracle.mjs bench-duckdb FILE OUT [CODEC] → times DuckDB reading FILE and writing OUT (default snappy)
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -219,7 +219,7 @@ async function writeHyparquet(dir) {
   return { files, expected }
 }
 
-async function benchDuckdb(file, out) {
+async function benchDuckdb(file, out, codec = 'snappy') {
   const con = await duck()
   const t0 = performance.now()
   const r = await con.runAndReadAll(`SELECT * FROM read_parquet(${sqlString(file)})`)
@@ -227,7 +227,7 @@ async function benchDuckdb(file, out) {
   const t1 = performance.now()
   await con.run(`CREATE TABLE b AS SELECT * FROM read_parquet(${sqlString(file)})`)
   const t2 = performance.now()
-  await con.run(`COPY b TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy)`)
+  await con.run(`COPY b TO ${sqlString(out)} (FORMAT parquet, COMPRESSION ${codec})`)
   const t3 = performance.now()
   return { rows, read_materialize_ms: t1 - t0, read_ms: t2 - t1, write_ms: t3 - t2 }
 }
@@ -238,12 +238,18 @@ switch (cmd) {
   case 'read-duckdb': result = await readDuckdb(a1); break
   case 'read-both': result = { hyparquet: await readHyparquet(a1), duckdb: await readDuckdb(a1) }; break
   case 'read-parquet-wasm': result = await readParquetWasm(a1); break
-  case 'read-all': result = { hyparquet: await readHyparquet(a1), duckdb: await readDuckdb(a1), parquet_wasm: await readParquetWasm(a1) }; break
+  case 'read-all': {
+    // one or more files: one node start for all of them
+    const files = process.argv.slice(3)
+    const one = async f => ({ hyparquet: await readHyparquet(f), duckdb: await readDuckdb(f), parquet_wasm: await readParquetWasm(f) })
+    result = files.length === 1 ? await one(files[0]) : { files: await Promise.all(files.map(one)) }
+    break
+  }
   case 'duckdb-count': result = await duckdbCount(a1, process.argv.slice(4)); break
   case 'duckdb-summary': result = await duckdbSummary(a1); break
   case 'write-duckdb': result = await writeDuckdb(a1); break
   case 'write-hyparquet': result = await writeHyparquet(a1); break
-  case 'bench-duckdb': result = await benchDuckdb(a1, a2); break
+  case 'bench-duckdb': result = await benchDuckdb(a1, a2, process.argv[5]); break
   default: console.error('unknown command ' + cmd); process.exit(2)
 }
 process.stdout.write(JSON.stringify(result, (k, v) => typeof v === 'bigint' ? v.toString() : v))
