@@ -85,7 +85,7 @@ public class NightlyRunTests
         Assert.Equal(first.RunId, second.PreviousRunId);
         // the group stage ran on the whole cohort: N + 2 rows
         Assert.Equal(n + 2, CsvRows(d["cohort/out/group/measures.csv"]));
-        var ids = File.ReadAllLines(d["cohort/out/group/measures.csv"]).Skip(1).Select(l => l.Split(',')[0].Trim('"')).ToList();
+        var ids = File.ReadAllLines(d["cohort/out/group/measures.csv"]).Skip(1).Select(l => l.Split(',')[0].Trim('"').Replace("sub-", "", StringComparison.Ordinal)).ToList();
         Assert.Contains("21", ids);
         Assert.DoesNotContain("05", ids);
         // the export index moved to the new run; the previous dated copy is kept
