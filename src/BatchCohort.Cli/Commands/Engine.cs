@@ -1,4 +1,4 @@
-using BatchCohort.Runtime;
+using BatchCohort.Host;
 using BatchCohort.Runtime.Measurement;
 using BatchCohort.Runtime.Scheduling;
 
