@@ -57,18 +57,15 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
     public async Task<CohortRunOutcome> RunAsync(string cohort, CohortRunOptions? options = null, CancellationToken ct = default)
     {
         options ??= new CohortRunOptions();
-        var manifest = CohortManifest.Load(cohort);
-        if (manifest.Synthesize is not null) await SyntheticCohort.EnsureAsync(manifest, _obs, ct);
-        foreach (var demo in manifest.DemographicTables)
-            if (!File.Exists(demo.Path))
-                throw new FileNotFoundException($"{manifest.ManifestPath}: demographics: file not found: {demo.Path}", demo.Path);
-        var subjects = SubjectDiscovery.Discover(manifest);
-        if (subjects.Count == 0)
-            throw new CohortManifestException(manifest.ManifestPath, "inputs", "no subjects found (the patterns matched no file)");
+        // Everything that can be checked is checked before anything is made or measured: manifest, paths,
+        // demographics, groups, names, settings, atlas (CohortValidationException: one line per problem).
+        var cohortCheck = await CohortValidator.PrepareRunAsync(cohort, measurer, _obs, ct);
+        var manifest = cohortCheck.Manifest!;
+        var subjects = cohortCheck.Subjects;
 
         // The settings every worker needs, content-addressed under runs/.
-        var atlas = AtlasIdentity.Resolve(manifest.Atlas);
-        var settings = new RunSettings(manifest.Inputs.Type, atlas, AtlasIdentity.Of(atlas), manifest.Settings);
+        var atlas = cohortCheck.Atlas!;
+        var settings = new RunSettings(manifest.Inputs.Type, atlas, cohortCheck.AtlasIdentity!, manifest.Settings);
         var settingsHash = settings.Hash;
         var outDir = manifest.OutputDirectory;
         Directory.CreateDirectory(Path.Combine(outDir, "runs"));
@@ -139,7 +136,22 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
         coordinator.Persist();
         ct.ThrowIfCancellationRequested();
         _obs.Phase("group statistics");
-        var group = CohortGroupStage.Run(manifest, subjects, state, _obs);
+        GroupSummary group;
+        try
+        {
+            group = CohortGroupStage.Run(manifest, subjects, state, _obs);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // the run record always ends in a final state, and says why the statistics are missing
+            CohortGroupStage.RemoveStaleStatistics(manifest.OutputDirectory);
+            state.Status = RunState.GroupFailed;
+            state.Notes = new List<string> { "group stage failed: " + e.Message.ReplaceLineEndings(" ") };
+            state.FinishedAt = DateTimeOffset.UtcNow;
+            coordinator.Persist();
+            state.Save(RunState.RecordPath(outDir, state.RunId));
+            throw;
+        }
         state.Notes = group.Notes.ToList();
         state.Outputs = group.Outputs.ToList();
         state.Status = RunState.Completed;
@@ -154,7 +166,7 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
     {
         var now = DateTimeOffset.UtcNow;
         var previous = RunState.TryLoad(statePath);
-        if (previous is not null && previous.Status != RunState.Completed)
+        if (previous is not null && previous.Status is not (RunState.Completed or RunState.GroupFailed))
         {
             bool sameWork = previous.PipelineVersion == pipelineVersion && previous.SettingsHash == settingsHash;
             if (sameWork && !forceNew)

@@ -33,6 +33,8 @@ public sealed class SubjectState
 public sealed class RunState
 {
     public const string Measuring = "measuring", Grouping = "grouping", Completed = "completed", Interrupted = "interrupted";
+    /// <summary>Final: every subject settled, but the group stage stopped (the notes say why; no statistics are left beside the measures).</summary>
+    public const string GroupFailed = "group-failed";
 
     public required string RunId { get; init; }
     public required string Cohort { get; init; }
