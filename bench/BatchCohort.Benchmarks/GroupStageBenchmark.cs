@@ -74,6 +74,7 @@ public sealed class GroupStageBenchmark : IBenchmark
         }
         double ours = Median(times);
         Console.WriteLine($"  group stage (ours)         {ours * 1000,9:F1} ms   {(ours < 1 ? "PASS: under 1 s" : "FAIL: over 1 s")}");
+        BenchResults.Figure("group stage", $"{rows:N0} rows", ours, "s", "< 1 s", ours < 1);
         using var tmp = new TempDir("bench-groupstage");
         if (python && File.Exists(Requirements.Python))
         {
@@ -84,6 +85,7 @@ public sealed class GroupStageBenchmark : IBenchmark
             using var doc = JsonDocument.Parse(outp);
             var py = Median(doc.RootElement.GetProperty("seconds").EnumerateArray().Select(e => e.GetDouble()).ToList());
             Console.WriteLine($"  scipy/statsmodels          {py * 1000,9:F1} ms   ratio {py / ours,6:F2}x (>1: ours faster)");
+            BenchResults.Ratio("group stage", $"{rows:N0} rows", ours, "scipy/statsmodels", py, 1, "s");
             // agreement on the headline numbers (a benchmark that computed something else would be meaningless)
             var chk = doc.RootElement.GetProperty("checks");
             double worst = 0;
