@@ -171,11 +171,11 @@ public static class CohortValidator
                 if (subjects.Count > 0)
                 {
                     var ids = new HashSet<string>(t.GetStrings(CohortGroupStage.IdColumn).OfType<string>(), StringComparer.Ordinal);
-                    var without = subjects.Where(s => !ids.Contains(s.Id)).Select(s => s.Id).ToList();
+                    var without = subjects.Where(s => !ids.Contains(Pid(s))).Select(s => s.Id).ToList();
                     var name = Path.GetFileName(spec.Path);
                     v.Info.Add($"demographics: {name} (id column {spec.IdColumn}): {subjects.Count - without.Count} of {subjects.Count} subjects have a row; columns: {string.Join(", ", t.ColumnNames.Where(c => c != CohortGroupStage.IdColumn))}");
                     if (without.Count == subjects.Count)
-                        v.Errors.Add(E(field + ".id", $"no subject has a row in {name} (subject ids look like '{subjects[0].Id}', the table's {spec.IdColumn} like '{ids.FirstOrDefault() ?? "(empty)"}'; \"sub-\" is stripped; give \"idPattern\" with (?<id>…) to match them)"));
+                        v.Errors.Add(E(field + ".id", $"no subject has a row in {name} (subjects are {Pid(subjects[0])}…, the table's {spec.IdColumn} gives {ids.FirstOrDefault() ?? "(empty)"}…; ids are compared as BIDS participant_id, \"0001\" and \"sub-0001\" alike; give \"idPattern\" with (?<id>…) to match them)"));
                     else if (without.Count > 0)
                         v.Warnings.Add($"{without.Count} of {subjects.Count} subjects have no row in {name} (their demographics are missing; they are left out of group tests): {Short(without)}");
                 }
@@ -209,7 +209,7 @@ public static class CohortValidator
                     var seen = new SortedSet<string>(StringComparer.Ordinal);
                     foreach (var s in subjects)
                     {
-                        string? value = byId.TryGetValue(s.Id, out var r) && !col.IsNull(r) ? col.Format(r) : null;
+                        string? value = byId.TryGetValue(Pid(s), out var r) && !col.IsNull(r) ? col.Format(r) : null;
                         if (value is not null) seen.Add(value);
                         var level = g.LevelOf(value);
                         if (level is null) none++; else counts[level]++;
@@ -268,7 +268,7 @@ public static class CohortValidator
                         Need($"{a.Label}.covariates[{i}]", a.Covariates[i], false, "covariate");
                         if (columns.TryGetValue(a.Covariates[i], out var cov) && cov.Table is { } ct && subjects.Count > 0)
                         {
-                            var inCohort = new HashSet<string>(subjects.Select(s => s.Id), StringComparer.Ordinal);
+                            var inCohort = new HashSet<string>(subjects.Select(Pid), StringComparer.Ordinal);
                             var ids = ct.GetStrings(CohortGroupStage.IdColumn);
                             var col = ct[cov.Name];
                             var values = Enumerable.Range(0, ct.RowCount).Where(r => ids[r] is { } id && inCohort.Contains(id) && !col.IsNull(r)).Select(r => col.Format(r)).Distinct().ToList();
@@ -337,6 +337,9 @@ public static class CohortValidator
         var absent = m.Inputs.Globs.Select(g => Glob.FixedPrefix(g, m.Guard)).Distinct().ToList();
         return $"no subjects found: the patterns matched nothing ({string.Join(", ", m.Inputs.Globs)}; folder{(absent.Count == 1 ? "" : "s")} {string.Join(", ", absent)} not found)";
     }
+
+    /// <summary>The key of the cohort table (and of the demographics as read for it): the BIDS participant_id.</summary>
+    private static string Pid(SubjectInput s) => CohortGroupStage.ParticipantId(s.Label);
 
     private static string? CanonicalOf(CohortManifest m, string column) =>
         m.DemographicTables.SelectMany(d => d.Columns).FirstOrDefault(kv => kv.Value == column).Key;

@@ -75,7 +75,7 @@ public class CohortValidatorTests
         File.WriteAllText(d["data/participants.tsv"], File.ReadAllText(d["data/participants.tsv"]).Replace("sub-0", "subj-0"));
         var v = CohortValidator.Validate(d.FullName, Measurer(d));
         var e = Assert.Single(v.Errors, x => x.Contains("demographics.id:", StringComparison.Ordinal));
-        Assert.Contains("no subject has a row in participants.tsv (subject ids look like '01', the table's participant_id like 'subj-01'", e);
+        Assert.Contains("no subject has a row in participants.tsv (subjects are sub-01…, the table's participant_id gives sub-subj01…", e);
     }
 
     [Fact]

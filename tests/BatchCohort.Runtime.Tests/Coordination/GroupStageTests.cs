@@ -21,10 +21,12 @@ public class GroupStageTests
         Assert.Equal(new[] { "participant_id", "icv_ml", "brain_ml", "nwbv", "brain_icv_ratio", "qc_flags", "age", "sex", "group" }, csv.ColumnNames);
         Assert.Equal(csv.ColumnNames, pq.ColumnNames);
         var ids = csv.GetStrings("participant_id");
-        Assert.Equal(Enumerable.Range(1, 12).Where(i => i != 5).Select(i => i.ToString("00", CultureInfo.InvariantCulture)), ids);
+        // BIDS participant_id ("sub-01"), as participants.tsv writes it
+        Assert.Equal(Enumerable.Range(1, 12).Where(i => i != 5).Select(i => "sub-" + i.ToString("00", CultureInfo.InvariantCulture)), ids);
+        Assert.Equal(ids, pq.GetStrings("participant_id"));
         for (int r = 0; r < csv.RowCount; r++)
         {
-            int i = int.Parse(ids[r]!, CultureInfo.InvariantCulture);
+            int i = int.Parse(ids[r]![4..], CultureInfo.InvariantCulture);
             bool patient = i % 2 == 0;
             double v = 10 * i + (patient ? 7 : 0);       // what TestInputs wrote
             Assert.Equal(1400 + 3 * v, csv.GetDoubles("icv_ml")[r], 9);
@@ -129,5 +131,23 @@ public class GroupStageTests
         var html = File.ReadAllText(d["out/group/report.html"]);
         foreach (var id in new[] { "01", "02", "03" }) Assert.Contains($"sub-{id}_T1w.nii: not a test volume (wrong magic)", html);
         Assert.Contains("no subject was measured", html);
+    }
+
+    [Fact]
+    public async Task Demographics_written_with_plain_ids_join_the_BIDS_participant_ids()
+    {
+        using var d = new TempDir("group");
+        TestInputs.WriteCohort(d.FullName, 6);
+        // the same table with ids "01" … "06" instead of "sub-01" …, and one id ("07") that matches no subject
+        var tsv = File.ReadAllText(d["data/participants.tsv"]).Replace("sub-", "");
+        File.WriteAllText(d["data/participants.tsv"], tsv + "07\t70\tF\tcontrol\n");
+        var o = await new CohortRunner(new CountingTestMeasurer(null, 0, "p1")).RunAsync(d.FullName, new CohortRunOptions { Jobs = 2 });
+        var t = o.Group!.Measures;
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => $"sub-{i:00}"), t.GetStrings("participant_id"));
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => 60.0 + i), t.GetDoubles("age"));
+        Assert.Equal(6, o.Group.Stats!.Data.RowCount);
+        var fromFile = TableFile.Read(d["out/group/measures.parquet"]);
+        Assert.Equal(t.GetStrings("participant_id"), fromFile.GetStrings("participant_id"));
+        Assert.Equal("sub-01", TableFile.Read(d["out/sub-01/anat/sub-01_measures.parquet"]).GetStrings("participant_id")[0]);
     }
 }
