@@ -138,6 +138,7 @@ public static class CohortGroupStage
                 Thumbnails = thumbs,
                 RunInfo = runInfo,
                 TotalSubjects = state.Subjects.Count,
+                Methods = RunMethods.Build(m, state, table),
             }, groupDir);
             AtomicFile.WriteAllText(reportPath, html);
             text = stats.ToText();

@@ -150,4 +150,46 @@ public class GroupStageTests
         Assert.Equal(t.GetStrings("participant_id"), fromFile.GetStrings("participant_id"));
         Assert.Equal("sub-01", TableFile.Read(d["out/sub-01/anat/sub-01_measures.parquet"]).GetStrings("participant_id")[0]);
     }
+
+    [Fact]
+    public async Task The_report_methods_paragraph_names_the_runs_atlas_hash_and_settings()
+    {
+        using var d = new TempDir("group");
+        TestInputs.WriteCohort(d.FullName, 6);
+        // an atlas given by files: its identity is the SHA-256 of their bytes
+        File.WriteAllBytes(d["data/atlas_head.nii"], Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray());
+        File.WriteAllBytes(d["data/atlas_brain.nii"], Enumerable.Range(0, 3000).Select(i => (byte)(i * 13)).ToArray());
+        var manifest = File.ReadAllText(d["cohort.json"])
+            .Replace("\"atlas\": \"phantom\"", "\"atlas\": { \"head\": \"data/atlas_head.nii\", \"brain\": \"data/atlas_brain.nii\" }")
+            .Replace("\"settings\": { \"scale\": 1.0 }", "\"settings\": { \"scale\": 1.0, \"icvSearchMm\": 7.5 }");
+        File.WriteAllText(d["cohort.json"], manifest);
+        var o = await new CohortRunner(new CountingTestMeasurer(null, 0, "p1")).RunAsync(d.FullName, new CohortRunOptions { Jobs = 2 });
+        Assert.NotNull(o.Group!.Stats);
+        var html = System.Net.WebUtility.HtmlDecode(File.ReadAllText(d["out/group/report.html"]));
+        int at = html.IndexOf("<div id=\"methods-text\">", StringComparison.Ordinal);
+        Assert.True(at > 0, "no generated methods paragraph");
+        var methods = html[at..html.IndexOf("</div>", at, StringComparison.Ordinal)];
+        string Sha(string f) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(d[f])));
+        Assert.Contains(Sha("data/atlas_head.nii")[..16], methods);
+        Assert.Contains(Sha("data/atlas_brain.nii")[..16], methods);
+        Assert.Contains("pipeline version p1", methods);
+        Assert.Contains(o.State.PipelineHash, methods);
+        Assert.Contains(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription, methods);
+        // the settings actually used: 7.5 mm in the ICV sentence, and both manifest settings in the settings table
+        Assert.Contains("at most 7.5 mm beyond the carried atlas mask", methods);
+        Assert.Contains("Mattes mutual information (32 histogram bins)", methods);
+        Assert.Contains("8, 4, 2 mm", methods);
+        Assert.Contains("nWBV = brain / eTIV", methods);
+        Assert.Contains("Benjamini–Hochberg", methods);
+        // the FDR family the group stage really used: as many tests as carry a q value in stats.csv
+        var stats = CsvTable.Read(d["out/group/stats.csv"]);
+        var q = stats["q"];
+        int family = Enumerable.Range(0, stats.RowCount).Count(i => !q.IsNull(i));
+        Assert.Contains($"one family of {family} tests", methods);
+        int table = html.IndexOf("<table id=\"settings\">", StringComparison.Ordinal);
+        Assert.True(table > 0);
+        var settings = html[table..html.IndexOf("</table>", table, StringComparison.Ordinal)];
+        Assert.Contains("<code>settings.icvSearchMm</code></td><td><code>7.5</code>", settings);
+        Assert.Contains("<code>settings.scale</code></td><td><code>1.0</code>", settings);
+    }
 }
