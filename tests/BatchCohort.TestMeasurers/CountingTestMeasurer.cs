@@ -43,11 +43,10 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
 
     public IReadOnlyList<string> LabelNames { get; } = new[] { "qc_flags" };
 
-    /// <summary>Its one setting: "scale" multiplies brain_ml.</summary>
-    public SettingsCatalog Settings { get; } = new(new[]
-    {
-        new SettingDefinition("scale", SettingKind.Number, 1.0, "Multiplies brain_ml (test only).", 0.01, 100),
-    });
+    /// <summary>The pipeline's settings (it stands in for the pipeline, so a manifest written for the pipeline is
+    /// valid for it), plus its own "scale", which multiplies brain_ml.</summary>
+    public SettingsCatalog Settings { get; } = new(PipelineSettingsCatalog.Catalog.Definitions.Append(
+        new SettingDefinition("scale", SettingKind.Number, 1.0, "Multiplies brain_ml (test only).", 0.01, 100)));
 
     private int _calls;
     /// <summary>Completed measurements in this process.</summary>
