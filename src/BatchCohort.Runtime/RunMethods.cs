@@ -127,7 +127,7 @@ public static class RunMethods
             int plus = v.IndexOf('+', StringComparison.Ordinal);
             found.Add($"{name} {(plus > 0 ? v[..plus] : v)}");
         }
-        return (found.Count == 0 ? "" : "; libraries: " + string.Join(", ", found)) + "; tables written by BatchCohort's own Parquet and CSV writers";
+        return found.Count == 0 ? "" : "; libraries: " + string.Join(", ", found);
     }
 
     private static string Short(string h) => h.Length > 16 ? h[..16] : h;

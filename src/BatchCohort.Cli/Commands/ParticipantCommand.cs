@@ -16,7 +16,7 @@ public sealed class ParticipantCommand : ICliCommand
 {
     public Command Build()
     {
-        var input = new Argument<string>("input") { Description = "The subject's T1 image: .nii, .nii.gz, .hdr/.img (NIfTI pair or Analyze 7.5), or a DICOM file/folder." };
+        var input = new Argument<string>("input") { Description = "The subject's T1 image: .nii, .nii.gz, .hdr/.img (NIfTI pair or Analyze 7.5), FreeSurfer .mgz/.mgh, or a DICOM file/folder." };
         var atlas = new Option<string?>("--atlas") { Description = "Atlas: colin27 (default when /usr/share/mricron/templates has it), phantom, or a folder/manifest of template files." };
         var id = new Option<string?>("--id") { Description = "Subject id for the outputs (default: from the file name)." };
         var output = new Option<string>("--out") { Description = "Output folder (BIDS-derivatives layout).", Required = true };
@@ -77,7 +77,7 @@ public sealed class ParticipantCommand : ICliCommand
     internal static string SubjectIdFromPath(string path)
     {
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
-        foreach (var ext in new[] { ".nii.gz", ".img.gz", ".nii", ".hdr", ".img", ".dcm" })
+        foreach (var ext in new[] { ".nii.gz", ".img.gz", ".mgh.gz", ".nii", ".hdr", ".img", ".mgz", ".mgh", ".dcm" })
             if (name.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) { name = name[..^ext.Length]; break; }
         if (name.StartsWith("sub-", StringComparison.Ordinal)) name = name[4..];
         int us = name.IndexOf("_T1w", StringComparison.Ordinal);

@@ -181,6 +181,26 @@ public class ParquetTests
         Assert.Contains("'nope'", e.Message);
     }
 
+    /// <summary>Measure names as FreeSurfer/BIDS write them: dots, hyphens, spaces, Unicode; DuckDB sees the same names.</summary>
+    [Fact]
+    public void ColumnNamesWithDotsHyphensSpacesAndUnicodeRoundTrip()
+    {
+        var names = new[] { "lh.thickness", "Left-Lateral-Ventricle", "group label", "Größe_ml", "a/b" };
+        var t = new Table(
+            new DoubleColumn(names[0], new[] { 2.5, 2.6 }),
+            new Int32Column(names[1], new[] { 1, 2 }),
+            new StringColumn(names[2], new string?[] { "control", "control" }),
+            new DoubleColumn(names[3], new[] { 1.0, double.NaN }),
+            new StringColumn(names[4], new string?[] { "x", null }));
+        using var tmp = new TempDir("pq");
+        var path = tmp["names.parquet"];
+        ParquetFile.Write(t, path);
+        AssertSame(t, ParquetFile.Read(path));
+        if (!Requirements.Has(Requirements.NodeParquet)) return;
+        using var doc = OracleTables.Node("read-duckdb", path);
+        OracleTables.AssertEqual(t, doc.RootElement.GetProperty("columns"), "duckdb/names");
+    }
+
     [Fact]
     public void WritingToAStreamLeavesItOpen()
     {

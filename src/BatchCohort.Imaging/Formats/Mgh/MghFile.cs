@@ -59,7 +59,12 @@ public static class MghFile
     {
         ArgumentNullException.ThrowIfNull(image);
         if (!IsMghName(path)) throw new ArgumentException($"{path}: an MGH file is named .mgh, .mgz or .mgh.gz", nameof(path));
-        if (image.IsScaled) throw new ArgumentException($"{path}: MGH has no scale factor; write float32 (or unscaled integers)", nameof(image));
+        if (image.IsScaled)
+        {
+            // MGH has no scale factor: a scaled 3-D image is written as its float32 values
+            if (image.Frames == 1) { Write(SpatialImage.FromVolume(image.ToVolume(), VoxelType.Float32), path); return; }
+            throw new ArgumentException($"{path}: MGH has no scale factor; this scaled {image.Frames}-frame image cannot be written as MGH", nameof(image));
+        }
         if (image.NDim > 4) throw new ArgumentException($"{path}: MGH holds at most 4 dimensions, the image has {image.NDim}", nameof(image));
         int code = MghHeader.CodeOf(image.DataType);
         var dims = new[] { image.Shape[0], image.NDim > 1 ? image.Shape[1] : 1, image.NDim > 2 ? image.Shape[2] : 1, image.NDim > 3 ? image.Shape[3] : 1 };
