@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using BatchCohort.Analysis.Tables;
+using BatchCohort.Host;
 using BatchCohort.Runtime.Coordination;
 using BatchCohort.TestMeasurers;
 using BatchCohort.TestSupport;
