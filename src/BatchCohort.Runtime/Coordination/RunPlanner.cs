@@ -4,6 +4,7 @@ using BatchCohort.Contracts;
 using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Distribution;
+using BatchCohort.Runtime.Measurement;
 using BatchCohort.Runtime.Storage;
 
 namespace BatchCohort.Runtime.Coordination;
@@ -22,28 +23,32 @@ public static class RunPlanner
     public static string Version => typeof(RunPlanner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0]
         ?? typeof(RunPlanner).Assembly.GetName().Version?.ToString() ?? "0";
 
-    public static async Task<RunPlan> PlanAsync(string cohort, string pipelineVersion, bool newRun, int? jobs, IRunObserver observer, CancellationToken ct)
+    /// <param name="measurer">Declares the measures and settings the manifest is checked against (default: the
+    /// product's measurer, <see cref="MeasurerFactory.Create"/>).</param>
+    public static async Task<RunPlan> PlanAsync(string cohort, string pipelineVersion, bool newRun, int? jobs, IRunObserver observer, CancellationToken ct,
+        ISubjectMeasurer? measurer = null)
     {
-        var manifest = CohortManifest.Load(cohort);
         // Blob inputs are read by the subject workers through the storage seam; a blob output, demographics or atlas
         // needs the coordinator grain to read and write through it too, which it does not do yet: say so, never write elsewhere.
-        foreach (var (field, loc) in new (string, string?)[] { ("output", manifest.OutputLocation) }
-                     .Concat(manifest.DemographicTables.Select(d => ("demographics", (string?)d.Path)))
-                     .Concat(new (string, string?)[] { ("atlas", manifest.Atlas.Path), ("atlas.head", manifest.Atlas.Head), ("atlas.brain", manifest.Atlas.Brain), ("atlas.icv", manifest.Atlas.Icv), ("atlas.tissues", manifest.Atlas.Tissues) }))
-            if (StorageLocation.IsRemote(loc))
-                throw new CohortManifestException(manifest.ManifestPath, field,
-                    $"'{StorageLocation.Redact(loc!)}': the Orleans engine reads inputs from blob storage but not yet the {field}; use a local path (see docs/storage.md)");
-        if (manifest.Synthesize is not null) await SyntheticCohort.EnsureAsync(manifest, observer, ct);
-        foreach (var demo in manifest.DemographicTables)
-            if (!File.Exists(demo.Path))
-                throw new FileNotFoundException($"{manifest.ManifestPath}: demographics: file not found: {demo.Path}", demo.Path);
-        var subjects = SubjectDiscovery.Discover(manifest);
-        if (subjects.Count == 0)
-            throw new CohortManifestException(manifest.ManifestPath, "inputs", "no subjects found (the patterns matched no file)");
+        CohortManifest? pre = null;
+        try { pre = CohortManifest.Load(cohort); }
+        catch (Exception e) when (e is CohortManifestException or IOException) { /* the validator reports it with the rest */ }
+        if (pre is not null)
+            foreach (var (field, loc) in new (string, string?)[] { ("output", pre.OutputLocation) }
+                         .Concat(pre.DemographicTables.Select(d => ("demographics", (string?)d.Path)))
+                         .Concat(new (string, string?)[] { ("atlas", pre.Atlas.Path), ("atlas.head", pre.Atlas.Head), ("atlas.brain", pre.Atlas.Brain), ("atlas.icv", pre.Atlas.Icv), ("atlas.tissues", pre.Atlas.Tissues) }))
+                if (StorageLocation.IsRemote(loc))
+                    throw new CohortManifestException(pre.ManifestPath, field,
+                        $"'{StorageLocation.Redact(loc!)}': the Orleans engine reads inputs from blob storage but not yet the {field}; use a local path (see docs/storage.md)");
+        // Everything that can be checked is checked before anything is made or measured: manifest, paths,
+        // demographics, groups, names, settings, atlas (CohortValidationException: one line per problem).
+        var cohortCheck = await CohortValidator.PrepareRunAsync(cohort, measurer ?? MeasurerFactory.Create(), observer, ct);
+        var manifest = cohortCheck.Manifest!;
+        var subjects = cohortCheck.Subjects;
 
         // The settings every silo needs, content-addressed under runs/.
-        var atlas = AtlasIdentity.Resolve(manifest.Atlas);
-        var settings = new RunSettings(manifest.Inputs.Type, atlas, AtlasIdentity.Of(atlas), manifest.Settings);
+        var atlas = cohortCheck.Atlas!;
+        var settings = new RunSettings(manifest.Inputs.Type, atlas, cohortCheck.AtlasIdentity!, manifest.Settings);
         var settingsHash = settings.Hash;
         var outDir = manifest.OutputDirectory;
         Directory.CreateDirectory(Path.Combine(outDir, "runs"));
