@@ -118,6 +118,9 @@ public sealed class CohortManifest
     public required string OutputDirectory { get; init; }
     public required IReadOnlyList<AnalysisSpec> Analyses { get; init; }
     public SynthesisSpec? Synthesize { get; init; }
+    /// <summary>"exclude": "flagged": subjects flagged by QC (per-subject qc_flags or a cohort robust outlier score) are
+    /// left out of the group statistics; the report lists who and why. Default "none": flagged subjects stay in.</summary>
+    public bool ExcludeFlagged { get; init; }
     public required PathGuard Guard { get; init; }
 
     public const string FileName = "cohort.json";
@@ -170,7 +173,7 @@ public sealed class CohortManifest
         private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
         {
             "$schema", "name", "description", "root", "allowOutsideRoot", "inputs", "demographics", "groups", "atlas",
-            "settings", "output", "analyses", "synthesize",
+            "settings", "output", "analyses", "synthesize", "exclude",
         };
 
         public CohortManifest Read()
@@ -212,6 +215,9 @@ public sealed class CohortManifest
             };
             var output = guard.Resolve(Str(root, "output") ?? "out", "output");
             var analyses = ReadAnalyses(groups);
+            var exclude = Str(root, "exclude") ?? "none";
+            if (exclude is not ("none" or "flagged"))
+                throw Err("exclude", $"'{exclude}' is not one of none, flagged (flagged: subjects with QC flags or a cohort robust |z| above 3.5 are left out of the group statistics)");
             return new CohortManifest
             {
                 ManifestPath = manifestPath,
@@ -227,6 +233,7 @@ public sealed class CohortManifest
                 OutputDirectory = output,
                 Analyses = analyses,
                 Synthesize = synth,
+                ExcludeFlagged = exclude == "flagged",
                 Guard = guard,
             };
         }
