@@ -64,6 +64,34 @@ public sealed class CrossAtlasBenchmark : IBenchmark
             }
         }
 
+        if (args.Contains("--elastix")) return SecondOpinion(colin, phantom);
+        if (args.Contains("--oasis"))
+        {
+            // subjects in OASIS's sagittal layout as the Analyze convention reads them: registration start and corner error
+            foreach (var src in atlases.Where(x => only is null || x.Name == only))
+                foreach (var plan in CohortSynthesizer.Plan(src, new SynthOptions { Subjects = nSynth, Seed = (ulong)Arg("--seed", 12), Layout = args.Contains("--las") ? SynthLayout.Las : SynthLayout.Oasis }))
+                {
+                    var o = new SynthOptions { Subjects = nSynth, Seed = (ulong)Arg("--seed", 12), Layout = args.Contains("--las") ? SynthLayout.Las : SynthLayout.Oasis };
+                    var s = CohortSynthesizer.Synthesize(src, plan, o);
+                    var read = args.Contains("--las") ? s.Image.Affine : OasisGrid.AnalyzeReading(s.Image.Shape, s.Image.Spacing);
+                    var v = new Volume(s.Image.Shape, s.Image.Data, read, s.Image.Spacing);
+                    var truth = read * s.Image.Affine.Inverse() * s.AtlasToSubject;
+                    var corners = RegistrationBenchmark.BrainCorners(src.BrainMask.ToVolume());
+                    foreach (var a in atlases)
+                    {
+                        var prepared = Imaging.Registration.RegistrationAtlas.Prepare(a.Head, a.HeadMask, a.IcvMask);
+                        var r = Imaging.Registration.AffineRegistration.Register(prepared, v);
+                        string err = a == src ? F($"corner error {RegistrationBenchmark.CornerError(corners, r.AtlasToSubject, truth):F1} mm") : "";
+                        Console.WriteLine(F($"{src.Name}:{plan.Id} with {a.Name}: {(r.Success ? "ok" : r.FailureReason)} det {r.AtlasToSubject.Determinant3:F3} (truth {truth.Determinant3:F3}) MI {r.FinalSimilarity:F3} start '{r.StartCandidate}' {err}"));
+                        if (a == src && args.Contains("--measure"))
+                        {
+                            var pr = SubjectPipeline.Run(plan.Id, v, a, settings);
+                            Console.WriteLine(pr.Success ? F($"   pipeline: ICV {pr.Measures!.IcvMl:F1}/{s.Truth.IntracranialMl:F1} brain {pr.Measures.BrainMl:F1}/{s.Truth.BrainMl:F1} head {pr.Measures.HeadMl:F0} carriedIcv {(pr.Intracranial!.VolumeMl()):F0} flags [{pr.Measures.QcFlags}]") : "   pipeline failed: " + pr.FailureReason);
+                        }
+                    }
+                }
+            return 0;
+        }
         if (!args.Contains("--synth-only"))
         {
             var bet = VolumeFile.ReadVolume(Requirements.Ch2BetPath);
@@ -90,6 +118,40 @@ public sealed class CrossAtlasBenchmark : IBenchmark
             Console.WriteLine(F($"between atlases, max |diff|: ICV {worst.Max(w => Math.Abs(w.Icv)) * 100:F1}% brain {worst.Max(w => Math.Abs(w.Brain)) * 100:F1}% mask {worst.Max(w => Math.Abs(w.Mask)) * 100:F1}% (targets 3/2/2)"));
         foreach (var g in errs.GroupBy(e => (e.Case.Split(':')[0], e.Atlas)))
             Console.WriteLine(F($"subjects from {g.Key.Item1} measured with {g.Key.Atlas}: median |ICV err| {Median(g.Select(x => Math.Abs(x.Icv))) * 100:F2}%  median |brain err| {Median(g.Select(x => Math.Abs(x.Brain))) * 100:F2}%"));
+        return 0;
+    }
+
+    /// <summary>The cross-anatomy registrations (phantom → ch2, Colin27 → ITK subject): ours and elastix 5.0.1's affine
+    /// (Mattes MI, same parameter file as the registration benchmark) on the same pair; the largest distance between the
+    /// two transforms over the atlas brain's bounding-box corners, and both times.</summary>
+    private static int SecondOpinion(Atlas colin, Atlas phantom)
+    {
+        if (!File.Exists("/usr/bin/elastix")) { Console.Error.WriteLine("needs elastix (apt-get install elastix)"); return 2; }
+        using var dir = new GeometryBenchmark.BenchDir();
+        var param = Path.Combine(dir.Path, "affine.txt");
+        File.WriteAllText(param, RegistrationBenchmark.ElastixParameters);
+        foreach (var (atlas, subjectPath, name) in new[] { (phantom, Requirements.Ch2Path, "phantom → ch2"), (colin, Requirements.ItkKmeansT1, "Colin27 → ITK KmeansTest") })
+        {
+            var subject = VolumeFile.ReadVolume(subjectPath);
+            var prepared = Imaging.Registration.RegistrationAtlas.Prepare(atlas.Head, atlas.HeadMask, atlas.IcvMask);
+            var sw = Stopwatch.StartNew();
+            var ours = Imaging.Registration.AffineRegistration.Register(prepared, subject);
+            double tOurs = sw.Elapsed.TotalSeconds;
+            var atlasPath = Path.Combine(dir.Path, atlas.Name + ".nii");
+            VolumeFile.WriteNifti(atlas.Head, atlasPath);
+            var subjNii = Path.Combine(dir.Path, "subject.nii");
+            VolumeFile.WriteNifti(subject, subjNii);
+            var outDir = Path.Combine(dir.Path, "el-" + atlas.Name);
+            Directory.CreateDirectory(outDir);
+            sw.Restart();
+            bool ok = RegistrationBenchmark.RunElastix(atlasPath, subjNii, param, outDir, out var log);
+            double tEl = sw.Elapsed.TotalSeconds;
+            var corners = RegistrationBenchmark.BrainCorners(atlas.BrainMask.ToVolume());
+            if (!ok) { Console.WriteLine(F($"{name}: elastix failed ({tEl:F1} s): {log.Split('\n').LastOrDefault(l => l.Length > 0)}")); continue; }
+            var el = RegistrationBenchmark.ReadElastixAffine(Path.Combine(outDir, "TransformParameters.0.txt"));
+            double dist = RegistrationBenchmark.CornerError(corners, ours.AtlasToSubject, el);
+            Console.WriteLine(F($"{name}: corner distance ours vs elastix {dist:F1} mm; ours {tOurs:F2} s ({(ours.Success ? "ok" : "failed: " + ours.FailureReason)}, det {ours.AtlasToSubject.Determinant3:F3}, start '{ours.StartCandidate}'), elastix {tEl:F2} s (det {el.Determinant3:F3})"));
+        }
         return 0;
     }
 

@@ -86,8 +86,12 @@ public static class CohortGroupStage
         // subjects are listed first in the report and, with "exclude": "flagged", left out of the statistics.
         var qcRows = RobustOutliers.Score(table, IdColumn);
         var flaggedRows = qcRows.Where(q => q.Flagged).ToList();
-        table = table.With(new DoubleColumn("qc_robust_z", qcRows.Select(q => q.MaxAbsZ).ToArray()))
-                     .With(new StringColumn("qc_cohort", qcRows.Select(q => q.Flagged ? string.Join(';', q.Reasons) : "").ToArray()));
+        var qcTable = new Table(new StringColumn(IdColumn, qcRows.Select(q => (string?)q.SubjectId).ToArray()),
+            new DoubleColumn("qc_robust_z", qcRows.Select(q => q.MaxAbsZ).ToArray()),
+            new StringColumn("qc_reasons", qcRows.Select(q => (string?)string.Join(';', q.Reasons)).ToArray()),
+            new StringColumn("qc_status", qcRows.Select(q => (string?)(q.Flagged ? (m.ExcludeFlagged ? "excluded" : "flagged") : "ok")).ToArray()));
+        Write(qcTable, Path.Combine(groupDir, "qc.csv"));
+        outputs.Add("group/qc.csv");
         if (flaggedRows.Count > 0)
             notes.Add($"{Count(flaggedRows.Count, "subject")} flagged by QC{(m.ExcludeFlagged ? " and excluded from the statistics (\"exclude\": \"flagged\")" : " (kept in the statistics; \"exclude\": \"flagged\" leaves them out)")}: {List(flaggedRows.Select(q => $"{q.SubjectId} ({string.Join(", ", q.Reasons)})").ToList())}");
         var analysed = table;

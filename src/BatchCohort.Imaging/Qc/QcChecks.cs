@@ -30,9 +30,6 @@ public static class QcChecks
 
     /// <summary>(WM − GM)/WM of the tissue centres: a T1 head has 0.2–0.4; a uniform object split into "classes" ≈ 0.</summary>
     public const double MinGreyWhiteContrast = 0.1;
-    /// <summary>Fraction of the ICV's surface where brain tissue runs on into brain-bright voxels outside it: a brain cut
-    /// by the search region (a wrong pose) rather than wrapped in its dark CSF/bone band.</summary>
-    public const double MaxBrainCutFraction = 0.08;
 
     public static List<string> Flags(QcInputs q)
     {
@@ -50,7 +47,6 @@ public static class QcChecks
         double bi = q.BrainMl / q.IcvMl;
         if (!(bi >= MinBrainIcv && bi <= MaxBrainIcv)) flags.Add(F($"brain_icv_implausible({bi:F2})"));
         if (!(q.GreyWhiteContrast >= MinGreyWhiteContrast)) flags.Add(F($"no_grey_white_contrast({q.GreyWhiteContrast:F2})"));
-        if (!(q.BrainCutFraction <= MaxBrainCutFraction)) flags.Add(F($"brain_cut_at_icv({q.BrainCutFraction:F2})"));
         return flags;
     }
 

@@ -8,7 +8,7 @@ namespace BatchCohort.Imaging.Segmentation;
 public sealed record BrainSegmentationSettings
 {
     /// <summary>Opening radius (mm) that cuts thin bridges between brain and dura/vessels before the largest component.</summary>
-    public double OpeningMm { get; init; } = 3.0;
+    public double OpeningMm { get; init; } = 2.0;
     /// <summary>Closing radius (mm) that turns grey + white matter into a brain envelope (sulci and ventricles inside).</summary>
     public double EnvelopeClosingMm { get; init; } = 4.0;
 }

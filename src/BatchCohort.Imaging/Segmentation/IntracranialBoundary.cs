@@ -1,4 +1,3 @@
-using BatchCohort.Imaging.Processing;
 using BatchCohort.Imaging.Processing.Morphology;
 using BatchCohort.Imaging.Volumes;
 
@@ -7,7 +6,7 @@ namespace BatchCohort.Imaging.Segmentation;
 /// <summary>
 /// The subject's intracranial space found in its own image, outward from its own brain: on a T1 image the brain is
 /// wrapped in a dark band (CSF, then the cortical inner table of the skull) that ends where the bright diploë, fat or
-/// scalp begin. The band is grown from the brain through dark voxels only (a geodesic reconstruction, so dark
+/// scalp begin (dark: at most the CSF/grey-matter midpoint of the subject's tissue model). The band is grown from the brain through dark voxels only (a geodesic reconstruction, so dark
 /// structures not touching the brain — the outer table beyond the diploë, the air outside — never join), at most
 /// <c>maxMm</c> from the closed brain envelope, and inside a search zone (the atlas ICV carried over and widely
 /// dilated: the atlas only says where to look). The band's outer <see cref="Atlases.AtlasDerivation.InnerTableMm"/>
@@ -18,7 +17,10 @@ public static class IntracranialBoundary
     /// <summary>Closing radius (mm) that seals the brain envelope's fissures before the band is searched.</summary>
     public const double ClosingMm = 4;
 
-    public static Mask FromImage(Volume subject, Mask brainEnvelope, Mask searchZone, double maxMm, out float darkThreshold)
+    /// <param name="darkThreshold">Highest intensity that is "dark" (CSF or bone): the pipeline passes the midpoint of the
+    /// CSF and grey-matter centres of the subject's own tissue model. (Otsu's threshold of the shell, the atlas
+    /// derivation's choice, splits bone from CSF instead when the shell holds no bright marrow or scalp.)</param>
+    public static Mask FromImage(Volume subject, Mask brainEnvelope, Mask searchZone, double maxMm, float darkThreshold)
     {
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(brainEnvelope);
@@ -29,10 +31,7 @@ public static class IntracranialBoundary
         var reach = BinaryMorphology.BinaryDilation(b1, maxMm).And(searchZone.Or(b1));
         var shell = reach.AndNot(b1);
         var d = subject.Data;
-        var vals = new List<float>();
-        for (int i = 0; i < d.Length; i++) if (shell.Data[i] != 0) vals.Add(d[i]);
-        if (vals.Count == 0) throw new ArgumentException("no voxels around the brain: it fills the search zone");
-        darkThreshold = Thresholds.Otsu(vals.ToArray());
+        if (shell.IsEmpty()) throw new ArgumentException("no voxels around the brain: it fills the search zone");
         // dark voxels of the shell, plus the envelope itself (the seed)
         var passable = new byte[d.Length];
         for (int i = 0; i < d.Length; i++)
