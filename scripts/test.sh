@@ -25,7 +25,7 @@ if [ "${BATCHCOHORT_SKIP_INSTALL:-0}" != "1" ]; then
     echo "test.sh: not root or no apt-get: tests needing ${APT_PACKAGES[*]} are skipped if those are missing"
   fi
   if command -v npm >/dev/null; then
-    if [ ! -d tests/oracles/node/node_modules/hyparquet ] || [ ! -d tests/oracles/node/node_modules/daikon ] || [ ! -d tests/oracles/node/node_modules/@duckdb/node-api ] || [ ! -d tests/oracles/node/node_modules/hyparquet-writer ] || [ ! -d tests/oracles/node/node_modules/hyparquet-compressors ]; then
+    if [ ! -d tests/oracles/node/node_modules/hyparquet ] || [ ! -d tests/oracles/node/node_modules/daikon ] || [ ! -d tests/oracles/node/node_modules/@duckdb/node-api ] || [ ! -d tests/oracles/node/node_modules/hyparquet-writer ] || [ ! -d tests/oracles/node/node_modules/hyparquet-compressors ] || [ ! -d tests/oracles/node/node_modules/parquet-wasm ] || [ ! -d tests/oracles/node/node_modules/apache-arrow ]; then
       echo "test.sh: npm install (tests/oracles/node)"
       (cd tests/oracles/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
     fi

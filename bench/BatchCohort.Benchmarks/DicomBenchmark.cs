@@ -79,6 +79,10 @@ public sealed class DicomBenchmark : IBenchmark
         if (d2nCore < double.MaxValue)
             Console.WriteLine(string.Create(ci, $"{"dcm2niix own 'conversion required'",-42} {d2nCore,9:F1} {d2nCore / ours,19:F2}×"));
         Console.WriteLine(string.Create(ci, $"{"pydicom read+sort+stack (in Python)",-42} {pyMs,9:F1} {pyMs / ours,19:F2}×"));
+        var input = Path.GetFileName(folder.TrimEnd('/'));
+        BenchResults.Ratio("read series → volume", input, ours, "dcm2niix process", d2nWall, 1);
+        if (d2nCore < double.MaxValue) BenchResults.Ratio("read series → volume", input, ours, "dcm2niix 'conversion required'", d2nCore, 1);
+        BenchResults.Ratio("read series → volume", input, ours, "pydicom read+sort+stack", pyMs, 1);
         return 0;
     }
 

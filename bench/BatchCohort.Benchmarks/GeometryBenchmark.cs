@@ -118,6 +118,8 @@ public sealed class GeometryBenchmark : IBenchmark
             double theirs = refTimes[op.Name] * 1000;
             double ratio = theirs / best;
             if (ratio < 2) below++;
+            int sp = op.Name.IndexOf(' ');
+            BenchResults.Ratio(op.Name[(sp + 1)..], op.Name[..sp], best, "scipy.ndimage/skimage", theirs, 2);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{op.Name,-34} {best,10:F1} {theirs,10:F1} {ratio,7:F1}× {alloc / 1048576.0,9:F1}{(ratio < 2 ? "  < 2× target" : "")}"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

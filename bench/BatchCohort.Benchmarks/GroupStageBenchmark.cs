@@ -1,14 +1,13 @@
 // "groupstage": the cohort group stage (descriptives, Student/Welch t, d/g, OLS with covariates, Pearson/Spearman,
 // BH-FDR, ratio normalisation) on a 100,000-row table, against scipy/statsmodels doing the same work in the same run
-// (groupstage_bench.py), plus Parquet write/read throughput against DuckDB (node @duckdb/node-api) on the same file.
-//   dotnet run -c Release --project bench/BatchCohort.Benchmarks -- groupstage [--rows N] [--reps N] [--no-python] [--no-duckdb]
+// (groupstage_bench.py). Parquet throughput of the same table against DuckDB: ParquetBenchmark ('parquet').
+//   dotnet run -c Release --project bench/BatchCohort.Benchmarks -- groupstage [--rows N] [--reps N] [--no-python]
 // Ratio = reference time / our time (>1: ours faster). Times are medians over reps after one warm-up.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BatchCohort.Analysis.Statistics;
 using BatchCohort.Analysis.Tables;
-using BatchCohort.Analysis.Tables.Parquet;
 using BatchCohort.TestSupport;
 
 namespace BatchCohort.Benchmarks;
@@ -16,9 +15,9 @@ namespace BatchCohort.Benchmarks;
 public sealed class GroupStageBenchmark : IBenchmark
 {
     public string Name => "groupstage";
-    public string Description => "group statistics on 100,000 rows vs scipy/statsmodels; Parquet write/read MB/s vs DuckDB";
+    public string Description => "group statistics on 100,000 rows vs scipy/statsmodels";
 
-    private static Table MakeTable(int n)
+    internal static Table MakeTable(int n)
     {
         var r = new Random(42);
         double N01() => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
@@ -54,7 +53,7 @@ public sealed class GroupStageBenchmark : IBenchmark
     public int Run(string[] args)
     {
         int rows = 100_000, reps = 5;
-        bool python = !args.Contains("--no-python"), duck = !args.Contains("--no-duckdb");
+        bool python = !args.Contains("--no-python");
         for (int i = 0; i < args.Length - 1; i++)
         {
             if (args[i] == "--rows") rows = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
@@ -74,6 +73,7 @@ public sealed class GroupStageBenchmark : IBenchmark
         }
         double ours = Median(times);
         Console.WriteLine($"  group stage (ours)         {ours * 1000,9:F1} ms   {(ours < 1 ? "PASS: under 1 s" : "FAIL: over 1 s")}");
+        BenchResults.Figure("group stage", $"{rows:N0} rows", ours, "s", "< 1 s", ours < 1);
         using var tmp = new TempDir("bench-groupstage");
         if (python && File.Exists(Requirements.Python))
         {
@@ -84,6 +84,7 @@ public sealed class GroupStageBenchmark : IBenchmark
             using var doc = JsonDocument.Parse(outp);
             var py = Median(doc.RootElement.GetProperty("seconds").EnumerateArray().Select(e => e.GetDouble()).ToList());
             Console.WriteLine($"  scipy/statsmodels          {py * 1000,9:F1} ms   ratio {py / ours,6:F2}x (>1: ours faster)");
+            BenchResults.Ratio("group stage", $"{rows:N0} rows", ours, "scipy/statsmodels", py, 1, "s");
             // agreement on the headline numbers (a benchmark that computed something else would be meaningless)
             var chk = doc.RootElement.GetProperty("checks");
             double worst = 0;
@@ -103,34 +104,7 @@ public sealed class GroupStageBenchmark : IBenchmark
         }
         else Console.WriteLine("  scipy/statsmodels: skipped");
 
-        // ---- Parquet throughput
-        foreach (var codec in new[] { ParquetCompression.Snappy, ParquetCompression.Uncompressed, ParquetCompression.Gzip })
-        {
-            var path = tmp[$"t_{codec}.parquet"];
-            var opts = new ParquetWriteOptions { Compression = codec };
-            ParquetFile.Write(table, path, opts);
-            var wt = new List<double>(); var rt = new List<double>();
-            for (int k = 0; k < reps; k++)
-            {
-                var sw = Stopwatch.StartNew(); ParquetFile.Write(table, path, opts); wt.Add(sw.Elapsed.TotalSeconds);
-                sw.Restart(); var back = ParquetFile.Read(path); rt.Add(sw.Elapsed.TotalSeconds);
-                if (back.RowCount != rows) throw new InvalidOperationException("read back the wrong number of rows");
-            }
-            double w = Median(wt), rd = Median(rt), mb = new FileInfo(path).Length / 1e6;
-            Console.WriteLine($"  parquet {codec,-12} file {mb,6:F2} MB  write {w * 1000,7:F1} ms ({mb / w,7:F1} MB/s, {rows / w / 1e6,5:F2} M rows/s)  read {rd * 1000,7:F1} ms ({mb / rd,7:F1} MB/s, {rows / rd / 1e6,5:F2} M rows/s)");
-            if (codec == ParquetCompression.Snappy && duck && Directory.Exists(Path.Combine(Requirements.NodeModules, "@duckdb", "node-api")))
-            {
-                var dr = new List<double>(); var dw = new List<double>();
-                for (int k = 0; k < Math.Max(1, reps / 2); k++)
-                {
-                    using var doc = JsonDocument.Parse(ExternalTool.Node("parquet_oracle.mjs", "bench-duckdb", path, tmp["duck_out.parquet"]));
-                    dr.Add(doc.RootElement.GetProperty("read_ms").GetDouble() / 1000);
-                    dw.Add(doc.RootElement.GetProperty("write_ms").GetDouble() / 1000);
-                }
-                double dmr = Median(dr), dmw = Median(dw);
-                Console.WriteLine($"  duckdb (same file, snappy)        write {dmw * 1000,7:F1} ms ({mb / dmw,7:F1} MB/s)  read {dmr * 1000,7:F1} ms ({mb / dmr,7:F1} MB/s)   ratio write {dmw / w,5:F2}x, read {dmr / rd,5:F2}x (>1: ours faster; DuckDB is multi-threaded, reads into its own columnar store)");
-            }
-        }
+        Console.WriteLine("  Parquet write/read MB/s of this table against DuckDB: the 'parquet' benchmark");
         return 0;
     }
 

@@ -92,6 +92,8 @@ public sealed class LoadBenchmark : IBenchmark
             double ow = Med(a.Select(x => x.Wall)), nw = Med(b.Select(x => x.Wall));
             double oc = Med(a.Select(x => x.Cpu)), nc = Med(b.Select(x => x.Cpu));
             Console.WriteLine($"{label,-40} {ow,9:F1} {nw,10:F1} {nw / ow,8:F2}   {oc,9:F1} {nc,10:F1} {nc / oc,8:F2}");
+            BenchResults.Ratio("load (wall clock)", label, ow, "nibabel get_fdata", nw, 1);
+            BenchResults.Ratio("load (CPU time)", label, oc, "nibabel get_fdata", nc, 1);
         }
         py.StandardInput.WriteLine();
         py.WaitForExit(10_000);

@@ -11,15 +11,48 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "list")
 {
     Console.WriteLine("benchmarks (each prints times and ratios against a named reference run in the same script):");
     foreach (var b in all) Console.WriteLine($"  {b.Name,-14} {b.Description}");
+    Console.WriteLine($"  {"all",-14} every benchmark above with its defaults, then docs/benchmarks.md written from their figures");
     return 0;
 }
+if (args[0] == "all") return RunAll(all, args[1..]);
 var bench = all.FirstOrDefault(b => b.Name == args[0]);
 if (bench is null)
 {
     Console.Error.WriteLine($"unknown benchmark '{args[0]}'; known: {string.Join(", ", all.Select(b => b.Name))}");
     return 2;
 }
+BenchResults.Current = bench.Name;
 return bench.Run(args[1..]);
+
+// all [--out docs/benchmarks.md] [--skip a,b]: every benchmark with its default arguments, one after the other, and the
+// markdown page written from what they recorded (BenchResults). A benchmark that throws is reported and the rest go on.
+static int RunAll(List<IBenchmark> all, string[] args)
+{
+    string outPath = Path.Combine(BatchCohort.TestSupport.Repo.Root, "docs", "benchmarks.md");
+    var skip = new HashSet<string>(StringComparer.Ordinal);
+    for (int i = 0; i < args.Length; i++)
+    {
+        if (args[i] == "--out" && i + 1 < args.Length) outPath = Path.GetFullPath(args[++i]);
+        else if (args[i] == "--skip" && i + 1 < args.Length) skip.UnionWith(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries));
+    }
+    var runs = new List<(string, string, int, TimeSpan, string, string)>();
+    foreach (var b in all.Where(b => !skip.Contains(b.Name)))
+    {
+        Console.WriteLine($"==== {b.Name}: {b.Description}");
+        BenchResults.Current = b.Name;
+        string before = BenchResults.LoadAverage();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        int rc;
+        try { rc = b.Run(Array.Empty<string>()); }
+        catch (Exception e) { Console.Error.WriteLine($"{b.Name} failed: {e.GetType().Name}: {e.Message}"); rc = 70; }
+        runs.Add((b.Name, b.Description, rc, sw.Elapsed, before, BenchResults.LoadAverage()));
+    }
+    var command = "dotnet run -c Release --project bench/BatchCohort.Benchmarks -- all" + (skip.Count > 0 ? " --skip " + string.Join(',', skip) : "");
+    Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+    File.WriteAllText(outPath, BenchResults.Markdown(command, runs));
+    Console.WriteLine($"wrote {outPath}");
+    return runs.All(r => r.Item3 == 0) ? 0 : 1;
+}
 
 namespace BatchCohort.Benchmarks
 {

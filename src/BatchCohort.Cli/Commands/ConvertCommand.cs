@@ -15,15 +15,15 @@ public sealed class ConvertCommand : ICliCommand
 {
     public Command Build()
     {
-        var input = new Argument<string>("input") { Description = "A DICOM series folder or file, .nii/.nii.gz, or .hdr/.img." };
-        var output = new Argument<string>("output") { Description = "Output file: .nii, .nii.gz, or .hdr/.img." };
+        var input = new Argument<string>("input") { Description = "A DICOM series folder or file, .nii/.nii.gz, .hdr/.img, or FreeSurfer .mgz/.mgh." };
+        var output = new Argument<string>("output") { Description = "Output file: .nii, .nii.gz, .hdr/.img, or FreeSurfer .mgz/.mgh (uint8, int16, int32 or float32; no scale factor)." };
         var series = new Option<string?>("--series") { Description = "SeriesInstanceUID to convert when a DICOM folder holds several series." };
         var datatype = new Option<string>("--datatype") { Description = "Output voxel type: auto (int16 when every value is an int16 integer, else float32), int16, uint8, uint16, int32, float32.", DefaultValueFactory = _ => "auto" };
         var transcode = new Option<bool>("--transcode") { Description = "Decode JPEG-LS / JPEG 2000 DICOM through GDCM's 'gdcmconv --raw' (must be on PATH)." };
         var irregular = new Option<bool>("--allow-irregular-spacing") { Description = "Assemble a DICOM series with missing or unevenly spaced slices on its median spacing (with a warning) instead of refusing it." };
         var firstGap = new Option<bool>("--first-gap-spacing") { Description = "Take the slice spacing from the first two slices (as dcm2niix and ITK do) instead of from the first and last." };
         var luminance = new Option<bool>("--luminance") { Description = "Convert colour DICOM images to luminance instead of refusing them." };
-        var cmd = new Command("convert", "Convert an image (e.g. a DICOM series folder) to NIfTI-1 or Analyze 7.5.");
+        var cmd = new Command("convert", "Convert an image (e.g. a DICOM series folder) to NIfTI-1, Analyze 7.5 or FreeSurfer MGH/MGZ.");
         cmd.Arguments.Add(input);
         cmd.Arguments.Add(output);
         foreach (var o in new Option[] { series, datatype, transcode, irregular, firstGap, luminance }) cmd.Options.Add(o);

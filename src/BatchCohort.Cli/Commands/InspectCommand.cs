@@ -18,7 +18,7 @@ public sealed class InspectCommand : ICliCommand
 {
     public Command Build()
     {
-        var path = new Argument<string>("path") { Description = "An image: .nii, .nii.gz, .hdr/.img (Analyze 7.5 or NIfTI pair, optionally .gz), or a DICOM file or folder." };
+        var path = new Argument<string>("path") { Description = "An image: .nii, .nii.gz, .hdr/.img (Analyze 7.5 or NIfTI pair, optionally .gz), FreeSurfer .mgh/.mgz, or a DICOM file or folder." };
         var transcode = new Option<bool>("--transcode") { Description = "DICOM: report JPEG-LS / JPEG 2000 series as decodable through gdcmconv." };
         var cmd = new Command("inspect", "Show an image's dims, spacing, datatype, orientation, affine and intensity range; for DICOM, the series found (never patient names, IDs or birth dates).");
         cmd.Arguments.Add(path);
@@ -53,7 +53,7 @@ public sealed class InspectCommand : ICliCommand
         var ci = CultureInfo.InvariantCulture;
         string G(double v) => v.ToString("0.######", ci);
         bool gz = File.Exists(path) && ImageStreams.IsGzip(path);
-        string format = img.Header?.FormatName ?? img.Format.ToString();
+        string format = img.Header?.FormatName ?? (img.Format == ImageFileFormat.Mgh ? "FreeSurfer MGH" : img.Format.ToString());
         o.WriteLine($"file:        {path}");
         o.WriteLine($"format:      {format}, {(img.BigEndianOnDisk ? "big" : "little")}-endian{(gz ? ", gzip" : "")}");
         o.WriteLine($"dims:        {string.Join(" × ", img.Shape)}{(img.Frames > 1 ? $"  ({img.Frames} frames)" : "")}");
@@ -79,6 +79,7 @@ public sealed class InspectCommand : ICliCommand
         AnalyzeHeader a when a.Origin[0] != 0 || a.Origin[1] != 0 || a.Origin[2] != 0 =>
             $"SPM origin ({a.Origin[0]}, {a.Origin[1]}, {a.Origin[2]}), x flipped (nibabel convention); orient field {a.Orient}",
         AnalyzeHeader a => $"centre of the array, x flipped (nibabel convention); orient field {a.Orient}",
+        _ when img.Format == ImageFileFormat.Mgh => "the MGH header's vox2ras (direction cosines Mdc, voxel sizes, centre c_ras)",
         _ => img.Format.ToString(),
     };
 

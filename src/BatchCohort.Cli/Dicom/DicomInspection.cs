@@ -57,7 +57,8 @@ internal static class DicomInspection
                 Line($"{prefix}dims:      {st.Shape.X} × {st.Shape.Y} × {st.Shape.Z}" + (st.VolumeCount > 1 ? $" × {st.VolumeCount} volumes" : "") + $"  ({st.Slices.Count} slice(s))");
                 Line($"{prefix}spacing:   {G(st.Spacing.X)} × {G(st.Spacing.Y)} × {G(st.Spacing.Z)} mm" + (first.Mosaic is not null ? "  (mosaic: SpacingBetweenSlices along the CSA slice normal)"
                     : st.PositionsKnown ? "  (slice spacing from ImagePositionPatient)" : "  (positions unknown)"));
-                Line($"{prefix}orientation: {st.OrientationCode}" + (first.Orientation is { } iop
+                // the stack's own ImageOrientationPatient: stacks of one series differ exactly in it
+                Line($"{prefix}orientation: {st.OrientationCode}" + (st.First.Orientation is { } iop
                     ? $"  (ImageOrientationPatient {string.Join("\\", iop.Select(v => G(v)))})" : ""));
                 Line($"{prefix}affine:    voxel → world (RAS mm)");
                 for (int r = 0; r < 4; r++)

@@ -17,4 +17,6 @@ public enum ImageFileFormat
     Analyze75,
     /// <summary>DICOM Part 10 file or series (added by the DICOM reader).</summary>
     Dicom,
+    /// <summary>FreeSurfer MGH (.mgh) or gzipped MGH (.mgz).</summary>
+    Mgh,
 }

@@ -12,7 +12,8 @@ namespace BatchCohort.Imaging.Formats;
 /// "ni1" magic, else Analyze 7.5; either member may be gzipped), files of other names by their magic, and whatever
 /// further readers are registered in <see cref="Readers"/> (DICOM).</item>
 /// <item><see cref="ReadVolume"/>: one frame as the float32 <see cref="Volume"/>.</item>
-/// <item><see cref="Write(Volume, string, VoxelType)"/>: by name — .nii/.nii.gz → NIfTI-1; .hdr/.img(.gz) →
+/// <item>FreeSurfer .mgh/.mgz (and .mgh.gz) by name, read and written (<see cref="Mgh.MghFile"/>).</item>
+/// <item><see cref="Write(Volume, string, VoxelType)"/>: by name — .nii/.nii.gz → NIfTI-1; .mgh/.mgz → MGH; .hdr/.img(.gz) →
 /// Analyze 7.5 (the OASIS-1 format; use <see cref="WriteNiftiPair(Volume, string, VoxelType, NiftiWriteOptions?)"/>
 /// for a NIfTI-1 pair).</item>
 /// </list>
@@ -27,6 +28,7 @@ public static class VolumeFile
     public static IReadOnlyList<IImageFileReader> Readers { get; } = new List<IImageFileReader>
     {
         new Dicom.DicomFileReader(),
+        new Mgh.MghFileReader(),
     };
 
     /// <summary>Reads an image with its raw typed voxels (all frames).</summary>
@@ -79,6 +81,7 @@ public static class VolumeFile
     /// </summary>
     public static void Write(Volume volume, string path, VoxelType type = VoxelType.Float32)
     {
+        if (Mgh.MghFile.IsMghName(path)) { Mgh.MghFile.Write(volume, path, type); return; }
         switch (ImagePaths.KindOf(path))
         {
             case ImagePaths.Kind.Single: WriteNifti(volume, path, type); break;
@@ -91,6 +94,7 @@ public static class VolumeFile
     public static void Write(SpatialImage image, string path)
     {
         ArgumentNullException.ThrowIfNull(image);
+        if (Mgh.MghFile.IsMghName(path)) { Mgh.MghFile.Write(image, path); return; }
         switch (ImagePaths.KindOf(path))
         {
             case ImagePaths.Kind.Single: Nifti1Writer.Write(image, path); break;

@@ -7,7 +7,10 @@ using BatchCohort.Imaging.Volumes;
 namespace BatchCohort.Imaging.Pipeline;
 
 /// <summary>Paths of one subject's derivatives (BIDS-derivatives flavoured, DESIGN.md's layout).</summary>
-public sealed record SubjectOutputPaths(string AnatDir, string BrainMask, string IcvMask, string HeadMask, string Dseg, string Transform, string MeasuresCsv, string QcPng)
+/// <remarks><see cref="Transform"/> is BatchCohort's own 4×4 (atlas → subject, RAS); <see cref="ItkTransform"/> the
+/// same transform as an ITK transform file for ITK, ANTs, 3D Slicer and plastimatch (see <see cref="Formats.Transforms.ItkTransformFile"/>).</remarks>
+public sealed record SubjectOutputPaths(string AnatDir, string BrainMask, string IcvMask, string HeadMask, string Dseg, string Transform, string MeasuresCsv, string QcPng,
+    string ItkTransform)
 {
     /// <summary>&lt;outRoot&gt;/sub-&lt;label&gt;/anat/sub-&lt;label&gt;_…</summary>
     public static SubjectOutputPaths For(string outRoot, string subjectId)
@@ -21,13 +24,13 @@ public sealed record SubjectOutputPaths(string AnatDir, string BrainMask, string
     {
         string p(string suffix) => Path.Combine(anatDir, $"{filePrefix}_{suffix}");
         return new(anatDir, p("desc-brain_mask.nii.gz"), p("desc-icv_mask.nii.gz"), p("desc-head_mask.nii.gz"), p("dseg.nii.gz"),
-            p("xfm.txt"), p("measures.csv"), p("qc.png"));
+            p("xfm.txt"), p("measures.csv"), p("qc.png"), p("from-atlas_to-T1w_mode-image_xfm.txt"));
     }
 }
 
 /// <summary>
 /// Writes one subject's derivatives: masks and tissue labels as NIfTI on the INPUT's voxel grid (so they overlay the
-/// original file in any viewer), the atlas→subject transform as text, the measures row as CSV and a QC montage with
+/// original file in any viewer), the atlas→subject transform as text (our 4×4 and an ITK transform file), the measures row as CSV and a QC montage with
 /// the intracranial (cyan) and brain (yellow) outlines. Each file is written to a temporary name and renamed, so a
 /// crash never leaves a half-written derivative that a re-run would mistake for a finished one.
 /// </summary>
@@ -53,6 +56,7 @@ public static class SubjectOutputs
         Atomic(paths.Transform, tmp => File.WriteAllText(tmp,
             "# BatchCohort atlas->subject affine, world RAS millimetres (x_subject = A * x_atlas), row-major 4x4\n" +
             result.AtlasToSubject + "\n"));
+        Atomic(paths.ItkTransform, tmp => Formats.Transforms.ItkTransformFile.Write(result.AtlasToSubject!, tmp));
         var qc = Snapshot.Render(result.Subject!, new[]
         {
             new SnapshotOverlay(result.Intracranial!.ToVolume(), (0, 220, 255), "ICV"),

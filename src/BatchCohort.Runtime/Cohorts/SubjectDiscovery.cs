@@ -90,7 +90,7 @@ public static class SubjectDiscovery
 
     public static string StripExtensions(string name)
     {
-        foreach (var ext in new[] { ".nii.gz", ".img.gz", ".nii", ".hdr", ".img" })
+        foreach (var ext in new[] { ".nii.gz", ".img.gz", ".mgh.gz", ".nii", ".hdr", ".img", ".mgz", ".mgh" })
             if (name.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) return name[..^ext.Length];
         return name;
     }
@@ -109,7 +109,8 @@ public static class SubjectDiscovery
                 var stem = lower.EndsWith(".img.gz", StringComparison.Ordinal) ? p[..^7] : p[..^4];
                 if (set.Contains(stem + ".hdr") || set.Contains(stem + ".HDR")) continue;
             }
-            else if (!(lower.EndsWith(".nii", StringComparison.Ordinal) || lower.EndsWith(".nii.gz", StringComparison.Ordinal) || lower.EndsWith(".hdr", StringComparison.Ordinal)))
+            else if (!(lower.EndsWith(".nii", StringComparison.Ordinal) || lower.EndsWith(".nii.gz", StringComparison.Ordinal) || lower.EndsWith(".hdr", StringComparison.Ordinal)
+                       || lower.EndsWith(".mgz", StringComparison.Ordinal) || lower.EndsWith(".mgh", StringComparison.Ordinal) || lower.EndsWith(".mgh.gz", StringComparison.Ordinal)))
             {
                 continue; // not an image (a .json sidecar, a README) — patterns like "*" should not make subjects of them
             }

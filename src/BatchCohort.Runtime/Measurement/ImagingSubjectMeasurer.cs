@@ -57,6 +57,7 @@ public sealed class ImagingSubjectMeasurer : ISubjectMeasurer
                 ["head_mask"] = rel(paths.HeadMask),
                 ["dseg"] = rel(paths.Dseg),
                 ["xfm"] = rel(paths.Transform),
+                ["xfm_itk"] = rel(paths.ItkTransform),
                 ["measures_csv"] = rel(paths.MeasuresCsv),
                 ["qc"] = rel(paths.QcPng),
             },

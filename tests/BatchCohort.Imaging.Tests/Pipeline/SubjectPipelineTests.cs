@@ -155,6 +155,10 @@ public class SubjectPipelineTests
         Assert.StartsWith("kmeans,", csv[1]);
         var xfm = File.ReadAllLines(paths.Transform).Where(l => !l.StartsWith('#')).ToArray();
         Assert.Equal(4, xfm.Length);
+        // the same transform as an ITK transform file (checked against transformix/plastimatch in TransformFileTests)
+        Assert.EndsWith("sub-kmeans_from-atlas_to-T1w_mode-image_xfm.txt", paths.ItkTransform);
+        Assert.StartsWith("#Insight Transform File V1.0", File.ReadAllText(paths.ItkTransform));
+        Assert.True(BatchCohort.Imaging.Formats.Transforms.ItkTransformFile.ReadAtlasToSubject(paths.ItkTransform).MaxAbsDifference(r.AtlasToSubject!) < 1e-6);
         Assert.True(m.TimeWriteS > 0);
         // ASF and eTIV: eTIV × ASF is the atlas ICV (the OASIS invariant)
         Assert.Equal(AtlasLibrary.Colin27().IcvMl, m.EtivMl * m.Asf, 6);

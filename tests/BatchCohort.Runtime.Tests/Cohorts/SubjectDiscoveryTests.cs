@@ -50,9 +50,10 @@ public class SubjectDiscoveryTests
     public void Files_give_one_subject_per_image_with_analyze_pairs_collapsed_and_bids_ids()
     {
         using var d = new TempDir("disc");
-        Touch(d, "data/sub-01_T1w.nii.gz", "data/sub-02_T1w.hdr", "data/sub-02_T1w.img", "data/sub-03_T1w.nii", "data/sub-03_T1w.json", "data/README");
+        Touch(d, "data/sub-01_T1w.nii.gz", "data/sub-02_T1w.hdr", "data/sub-02_T1w.img", "data/sub-03_T1w.nii", "data/sub-03_T1w.json", "data/README",
+            "data/sub-04_T1w.mgz", "data/sub-05_T1w.mgh");
         var s = SubjectDiscovery.Discover(Manifest(d, """{ "glob": "data/*" }"""));
-        Assert.Equal(new[] { "01", "02", "03" }, s.Select(x => x.Id));
+        Assert.Equal(new[] { "01", "02", "03", "04", "05" }, s.Select(x => x.Id));
         Assert.EndsWith("sub-02_T1w.hdr", s[1].InputPath);
         Assert.All(s, x => Assert.Null(x.Problem));
     }

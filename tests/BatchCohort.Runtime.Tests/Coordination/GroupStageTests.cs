@@ -21,10 +21,12 @@ public class GroupStageTests
         Assert.Equal(new[] { "participant_id", "icv_ml", "brain_ml", "nwbv", "brain_icv_ratio", "qc_flags", "age", "sex", "group" }, csv.ColumnNames);
         Assert.Equal(csv.ColumnNames, pq.ColumnNames);
         var ids = csv.GetStrings("participant_id");
-        Assert.Equal(Enumerable.Range(1, 12).Where(i => i != 5).Select(i => i.ToString("00", CultureInfo.InvariantCulture)), ids);
+        // BIDS participant_id ("sub-01"), as participants.tsv writes it
+        Assert.Equal(Enumerable.Range(1, 12).Where(i => i != 5).Select(i => "sub-" + i.ToString("00", CultureInfo.InvariantCulture)), ids);
+        Assert.Equal(ids, pq.GetStrings("participant_id"));
         for (int r = 0; r < csv.RowCount; r++)
         {
-            int i = int.Parse(ids[r]!, CultureInfo.InvariantCulture);
+            int i = int.Parse(ids[r]![4..], CultureInfo.InvariantCulture);
             bool patient = i % 2 == 0;
             double v = 10 * i + (patient ? 7 : 0);       // what TestInputs wrote
             Assert.Equal(1400 + 3 * v, csv.GetDoubles("icv_ml")[r], 9);
@@ -129,5 +131,65 @@ public class GroupStageTests
         var html = File.ReadAllText(d["out/group/report.html"]);
         foreach (var id in new[] { "01", "02", "03" }) Assert.Contains($"sub-{id}_T1w.nii: not a test volume (wrong magic)", html);
         Assert.Contains("no subject was measured", html);
+    }
+
+    [Fact]
+    public async Task Demographics_written_with_plain_ids_join_the_BIDS_participant_ids()
+    {
+        using var d = new TempDir("group");
+        TestInputs.WriteCohort(d.FullName, 6);
+        // the same table with ids "01" … "06" instead of "sub-01" …, and one id ("07") that matches no subject
+        var tsv = File.ReadAllText(d["data/participants.tsv"]).Replace("sub-", "");
+        File.WriteAllText(d["data/participants.tsv"], tsv + "07\t70\tF\tcontrol\n");
+        var o = await new CohortRunner(new CountingTestMeasurer(null, 0, "p1")).RunAsync(d.FullName, new CohortRunOptions { Jobs = 2 });
+        var t = o.Group!.Measures;
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => $"sub-{i:00}"), t.GetStrings("participant_id"));
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => 60.0 + i), t.GetDoubles("age"));
+        Assert.Equal(6, o.Group.Stats!.Data.RowCount);
+        var fromFile = TableFile.Read(d["out/group/measures.parquet"]);
+        Assert.Equal(t.GetStrings("participant_id"), fromFile.GetStrings("participant_id"));
+        Assert.Equal("sub-01", TableFile.Read(d["out/sub-01/anat/sub-01_measures.parquet"]).GetStrings("participant_id")[0]);
+    }
+
+    [Fact]
+    public async Task The_report_methods_paragraph_names_the_runs_atlas_hash_and_settings()
+    {
+        using var d = new TempDir("group");
+        TestInputs.WriteCohort(d.FullName, 6);
+        // an atlas given by files: its identity is the SHA-256 of their bytes
+        File.WriteAllBytes(d["data/atlas_head.nii"], Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray());
+        File.WriteAllBytes(d["data/atlas_brain.nii"], Enumerable.Range(0, 3000).Select(i => (byte)(i * 13)).ToArray());
+        var manifest = File.ReadAllText(d["cohort.json"])
+            .Replace("\"atlas\": \"phantom\"", "\"atlas\": { \"head\": \"data/atlas_head.nii\", \"brain\": \"data/atlas_brain.nii\" }")
+            .Replace("\"settings\": { \"scale\": 1.0 }", "\"settings\": { \"scale\": 1.0, \"icvSearchMm\": 7.5 }");
+        File.WriteAllText(d["cohort.json"], manifest);
+        var o = await new CohortRunner(new CountingTestMeasurer(null, 0, "p1")).RunAsync(d.FullName, new CohortRunOptions { Jobs = 2 });
+        Assert.NotNull(o.Group!.Stats);
+        var html = System.Net.WebUtility.HtmlDecode(File.ReadAllText(d["out/group/report.html"]));
+        int at = html.IndexOf("<div id=\"methods-text\">", StringComparison.Ordinal);
+        Assert.True(at > 0, "no generated methods paragraph");
+        var methods = html[at..html.IndexOf("</div>", at, StringComparison.Ordinal)];
+        string Sha(string f) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(d[f])));
+        Assert.Contains(Sha("data/atlas_head.nii")[..16], methods);
+        Assert.Contains(Sha("data/atlas_brain.nii")[..16], methods);
+        Assert.Contains("pipeline version p1", methods);
+        Assert.Contains(o.State.PipelineHash, methods);
+        Assert.Contains(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription, methods);
+        // the settings actually used: 7.5 mm in the ICV sentence, and both manifest settings in the settings table
+        Assert.Contains("at most 7.5 mm beyond the carried atlas mask", methods);
+        Assert.Contains("Mattes mutual information (32 histogram bins)", methods);
+        Assert.Contains("8, 4, 2 mm", methods);
+        Assert.Contains("nWBV = brain / eTIV", methods);
+        Assert.Contains("Benjamini–Hochberg", methods);
+        // the FDR family the group stage really used: as many tests as carry a q value in stats.csv
+        var stats = CsvTable.Read(d["out/group/stats.csv"]);
+        var q = stats["q"];
+        int family = Enumerable.Range(0, stats.RowCount).Count(i => !q.IsNull(i));
+        Assert.Contains($"one family of {family} tests", methods);
+        int table = html.IndexOf("<table id=\"settings\">", StringComparison.Ordinal);
+        Assert.True(table > 0);
+        var settings = html[table..html.IndexOf("</table>", table, StringComparison.Ordinal)];
+        Assert.Contains("<code>settings.icvSearchMm</code></td><td><code>7.5</code>", settings);
+        Assert.Contains("<code>settings.scale</code></td><td><code>1.0</code>", settings);
     }
 }

@@ -1,13 +1,19 @@
-// Independent Parquet readers/writers for BatchCohort's tests (hyparquet, hyparquet-writer, DuckDB).
+// Independent Parquet readers/writers for BatchCohort's tests (hyparquet, hyparquet-writer, DuckDB, parquet-wasm
+// with apache-arrow).
 // Every value is printed as text (null stays null) so that no JSON number rounding hides a difference:
 //   integers and int64 → decimal text; doubles → shortest round-trip text (NaN, Infinity, -Infinity, or DuckDB's
 //   nan/inf); booleans → true/false; timestamps → microseconds since the Unix epoch.
 // usage:
 //   node parquet_oracle.mjs read-hyparquet FILE       → {"schema":[...], "columns":{name:[...]}}
 //   node parquet_oracle.mjs read-duckdb FILE          → same, read by DuckDB
+//   node parquet_oracle.mjs read-parquet-wasm FILE    → same, read by parquet-wasm (Rust parquet crate) into Arrow
+//   node parquet_oracle.mjs read-all FILE             → {hyparquet, duckdb, parquet_wasm}
+//   node parquet_oracle.mjs duckdb-count FILE PRED... → DuckDB's count(*) WHERE PRED for each predicate (row-group
+//                                                       statistics decide which row groups DuckDB reads)
+//   node parquet_oracle.mjs duckdb-summary FILE       → per column: count, min, max (numbers and timestamps as text)
 //   node parquet_oracle.mjs write-duckdb DIR          → DuckDB writes DIR/duckdb_{snappy,gzip,uncompressed,zstd,v2}.parquet; prints the data
 //   node parquet_oracle.mjs write-hyparquet DIR       → hyparquet-writer writes DIR/hyparquet_{snappy,uncompressed}.parquet; prints the data
-//   node parquet_oracle.mjs bench-duckdb FILE OUT     → times DuckDB reading FILE and writing OUT (snappy)
+//   node parquet_oracle.mjs bench-duckdb FILE OUT [CODEC] → times DuckDB reading FILE and writing OUT (default snappy)
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -34,7 +40,7 @@ async function readHyparquet(file) {
   }
   // hyparquet decodes snappy itself; gzip (and others) come from hyparquet-compressors
   const { compressors } = await import('hyparquet-compressors')
-  const rows = await parquetReadObjects({ file: ab, parsers: micros, compressors: { GZIP: compressors.GZIP, BROTLI: compressors.BROTLI } })
+  const rows = await parquetReadObjects({ file: ab, parsers: micros, compressors })
   const names = meta.schema.slice(1).map(s => s.name)
   const columns = {}
   for (const n of names) columns[n] = rows.map(r => text(r[n]))
@@ -89,6 +95,63 @@ async function readDuckdb(file, con) {
   }
 }
 
+async function readParquetWasm(file) {
+  const pw = await import('parquet-wasm/node')
+  const arrow = await import('apache-arrow')
+  const wasmTable = pw.readParquet(new Uint8Array(fs.readFileSync(file)))
+  const t = arrow.tableFromIPC(wasmTable.intoIPCStream())
+  const columns = {}
+  const schema = []
+  for (const f of t.schema.fields) {
+    const v = t.getChild(f.name)
+    schema.push({ name: f.name, type: String(f.type) })
+    const out = []
+    const ts = arrow.DataType.isTimestamp(f.type)
+    // raw integers of the column's unit → microseconds (exact, no float on the way)
+    const perMicro = ts ? [1000000n, 1000n, 1n, 0n][f.type.unit] : 0n
+    for (const d of v.data) {
+      for (let i = 0; i < d.length; i++) {
+        if (d.nullCount > 0 && !d.getValid(i)) { out.push(null); continue }
+        if (ts) {
+          const raw = BigInt(d.values[d.offset + i])
+          out.push((f.type.unit === 3 ? raw / 1000n : raw * perMicro).toString())
+        } else {
+          const x = d.type.typeId === arrow.Type.Dictionary ? d.dictionary.get(d.values[d.offset + i]) : arrow.makeVector(d).get(i)
+          out.push(text(x))
+        }
+      }
+    }
+    columns[f.name] = out
+  }
+  return { reader: 'parquet-wasm', num_rows: t.numRows, key_value: Object.fromEntries(t.schema.metadata), schema, columns }
+}
+
+async function duckdbCount(file, preds) {
+  const con = await duck()
+  const counts = []
+  for (const p of preds) {
+    const r = (await con.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${sqlString(file)}) WHERE ${p}`)).getRowObjectsJson()
+    counts.push(Number(r[0].n))
+  }
+  return { counts }
+}
+
+async function duckdbSummary(file) {
+  const con = await duck()
+  const src = `read_parquet(${sqlString(file)})`
+  const desc = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`)).getRowObjectsJson()
+  const out = {}
+  for (const d of desc) {
+    const c = ident(d.column_name)
+    const t = String(d.column_type)
+    const v = t.startsWith('TIMESTAMP') ? `epoch_us(${c})` : t === 'BOOLEAN' ? `${c}::INTEGER` : c
+    const sum = t === 'DOUBLE' ? `sum(${v}) FILTER (WHERE isfinite(${v}))` : t === 'VARCHAR' ? `sum(strlen(${c}))` : `sum(${v}::HUGEINT)`
+    const r = (await con.runAndReadAll(`SELECT count(${c})::VARCHAR AS n, min(${v})::VARCHAR AS lo, max(${v})::VARCHAR AS hi, (${sum})::VARCHAR AS s FROM ${src}`)).getRowObjectsJson()[0]
+    out[d.column_name] = { type: t, count: r.n, min: r.lo, max: r.hi, sum: r.s }
+  }
+  return out
+}
+
 const DUCK_TABLE = `
 SELECT * FROM (VALUES
   (1, 'control', 10::INTEGER, 10000000000::BIGINT, 1.5::DOUBLE, true, TIMESTAMP '2020-01-02 03:04:05.123456'),
@@ -111,9 +174,10 @@ async function writeDuckdb(dir) {
   const out = {}
   for (const [name, opts] of [
     ['snappy', 'COMPRESSION snappy'], ['gzip', 'COMPRESSION gzip'], ['uncompressed', 'COMPRESSION uncompressed'],
-    ['zstd', 'COMPRESSION zstd'], ['v2', 'COMPRESSION snappy, PARQUET_VERSION v2'], ['rowgroups', 'COMPRESSION snappy, ROW_GROUP_SIZE 1000'],
+    ['zstd', 'COMPRESSION zstd'], ['v2', 'COMPRESSION snappy, PARQUET_VERSION v2'], ['rowgroups', 'COMPRESSION snappy, ROW_GROUP_SIZE 2048'],
   ]) {
     const f = path.join(dir, `duckdb_${name}.parquet`)
+    if (name === 'rowgroups') await con.run('SET threads = 1') // DuckDB honours ROW_GROUP_SIZE per thread
     await con.run(`COPY t TO ${sqlString(f)} (FORMAT parquet, ${opts})`)
     out[name] = f
   }
@@ -155,7 +219,7 @@ async function writeHyparquet(dir) {
   return { files, expected }
 }
 
-async function benchDuckdb(file, out) {
+async function benchDuckdb(file, out, codec = 'snappy') {
   const con = await duck()
   const t0 = performance.now()
   const r = await con.runAndReadAll(`SELECT * FROM read_parquet(${sqlString(file)})`)
@@ -163,7 +227,7 @@ async function benchDuckdb(file, out) {
   const t1 = performance.now()
   await con.run(`CREATE TABLE b AS SELECT * FROM read_parquet(${sqlString(file)})`)
   const t2 = performance.now()
-  await con.run(`COPY b TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy)`)
+  await con.run(`COPY b TO ${sqlString(out)} (FORMAT parquet, COMPRESSION ${codec})`)
   const t3 = performance.now()
   return { rows, read_materialize_ms: t1 - t0, read_ms: t2 - t1, write_ms: t3 - t2 }
 }
@@ -173,9 +237,13 @@ switch (cmd) {
   case 'read-hyparquet': result = await readHyparquet(a1); break
   case 'read-duckdb': result = await readDuckdb(a1); break
   case 'read-both': result = { hyparquet: await readHyparquet(a1), duckdb: await readDuckdb(a1) }; break
+  case 'read-parquet-wasm': result = await readParquetWasm(a1); break
+  case 'read-all': result = { hyparquet: await readHyparquet(a1), duckdb: await readDuckdb(a1), parquet_wasm: await readParquetWasm(a1) }; break
+  case 'duckdb-count': result = await duckdbCount(a1, process.argv.slice(4)); break
+  case 'duckdb-summary': result = await duckdbSummary(a1); break
   case 'write-duckdb': result = await writeDuckdb(a1); break
   case 'write-hyparquet': result = await writeHyparquet(a1); break
-  case 'bench-duckdb': result = await benchDuckdb(a1, a2); break
+  case 'bench-duckdb': result = await benchDuckdb(a1, a2, process.argv[5]); break
   default: console.error('unknown command ' + cmd); process.exit(2)
 }
 process.stdout.write(JSON.stringify(result, (k, v) => typeof v === 'bigint' ? v.toString() : v))

@@ -7,7 +7,7 @@ internal static class ImageFileWriter
 {
     private const int Chunk = 1 << 20;
 
-    public static void Write(string path, bool gzip, ReadOnlySpan<byte> prefix, byte[]? data, int itemSize, bool bigEndian)
+    public static void Write(string path, bool gzip, ReadOnlySpan<byte> prefix, byte[]? data, int itemSize, bool bigEndian, ReadOnlySpan<byte> suffix = default)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(dir)) throw new ImageFormatException(path, "the output folder does not exist");
@@ -21,6 +21,7 @@ internal static class ImageFileWriter
                 {
                     s.Write(prefix);
                     if (data is not null) WriteData(s, data, itemSize, bigEndian);
+                    if (!suffix.IsEmpty) s.Write(suffix);
                 }
                 finally
                 {

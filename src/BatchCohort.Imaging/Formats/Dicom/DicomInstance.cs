@@ -8,10 +8,15 @@ namespace BatchCohort.Imaging.Formats.Dicom;
 public sealed class DicomInstance
 {
     internal DicomInstance(string path, DicomFile? file, DicomDataset ds)
+        : this(path, file, ds, file?.TransferSyntax ?? TransferSyntax.ExplicitVrLittleEndian) { }
+
+    /// <summary>The transfer syntax is passed on its own: a scan that does not keep the parsed file (inspect) must
+    /// still report the file's real syntax, not a default.</summary>
+    internal DicomInstance(string path, DicomFile? file, DicomDataset ds, TransferSyntax transferSyntax)
     {
         Path = path;
         File = file;
-        TransferSyntax = file?.TransferSyntax ?? TransferSyntax.ExplicitVrLittleEndian;
+        TransferSyntax = transferSyntax;
         SeriesInstanceUid = ds.GetString(DicomTags.SeriesInstanceUid) ?? "";
         StudyInstanceUid = ds.GetString(DicomTags.StudyInstanceUid) ?? "";
         FrameOfReferenceUid = ds.GetString(DicomTags.FrameOfReferenceUid) ?? "";

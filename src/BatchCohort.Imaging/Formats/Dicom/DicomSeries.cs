@@ -206,7 +206,7 @@ public static class DicomSeriesReader
                 catch (UnauthorizedAccessException) { reasons[i] = "permission denied"; return; }
                 if (!single && !DicomFile.LooksLikeDicom(bytes.AsSpan(0, Math.Min(bytes.Length, 140)))) { reasons[i] = "not a DICOM file"; return; }
                 file = DicomFile.Parse(bytes, f);
-                var inst = new DicomInstance(f, keepFiles ? file : null, file.Dataset);
+                var inst = new DicomInstance(f, keepFiles ? file : null, file.Dataset, file.TransferSyntax);
                 if (!inst.HasPixels) { reasons[i] = "no pixel data (not an image)"; return; }
                 if (inst.Rows <= 0 || inst.Columns <= 0) { reasons[i] = "Rows/Columns missing or zero"; return; }
                 instances[i] = inst;
