@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using BatchCohort.Contracts;
+using BatchCohort.Host;
 using BatchCohort.Runtime;
 using BatchCohort.Runtime.Coordination;
 using BatchCohort.Runtime.Measurement;
@@ -8,8 +10,9 @@ using Spectre.Console;
 namespace BatchCohort.Cli.Commands;
 
 /// <summary>
-/// <c>batchcohort run COHORT</c>: measures every subject of a cohort not already measured (in this process, on all
-/// cores, through MassTransit's in-memory transport), then runs the group stage. Exit 0 when every subject
+/// <c>batchcohort run COHORT</c>: measures every subject of a cohort not already measured, then runs the group stage —
+/// on an Orleans silo in this process (the default: all cores, no server) or, with <c>--cluster</c>, on a cluster of
+/// silos (the run goes on if this client leaves; <c>--detach</c> returns at once). Exit 0 when every subject
 /// succeeded, 3 when some failed (listed by id and reason), 130 when interrupted (run again to resume).
 /// </summary>
 public sealed class RunCommand : ICliCommand
@@ -19,9 +22,12 @@ public sealed class RunCommand : ICliCommand
         var cohort = new Argument<string>("COHORT") { Description = "A cohort folder holding cohort.json (e.g. cohorts/demo), or the manifest file." };
         var jobs = new Option<int?>("--jobs", "-j") { Description = "Subjects measured at once (default: one per core, fewer if memory is short)." };
         var newRun = new Option<bool>("--new-run") { Description = "Start a new run even if the last one was interrupted (finished subjects are still reused from the cache)." };
-        var cmd = new Command("run", "Measure a cohort (embedded: one process, all cores, no server) and run its group statistics.")
+        var cluster = ClusterOptions.Connection("Run on a cluster of silos: redis://host:port or an Azure Storage connection string (default: one silo in this process).");
+        var clusterId = ClusterOptions.ClusterId();
+        var detach = new Option<bool>("--detach") { Description = "With --cluster: submit the run and return at once (follow it with `batchcohort status`)." };
+        var cmd = new Command("run", "Measure a cohort (embedded: one process, all cores, no server; or on a cluster) and run its group statistics.")
         {
-            cohort, jobs, newRun,
+            cohort, jobs, newRun, cluster, clusterId, detach,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -30,6 +36,10 @@ public sealed class RunCommand : ICliCommand
             int? j = parse.GetValue(jobs);
             if (j is < 1) throw new ArgumentException($"--jobs must be at least 1 (got {j})");
             var options = new CohortRunOptions { Jobs = j, NewRun = parse.GetValue(newRun) };
+            if (parse.GetValue(cluster) is { } conn)
+                return await RunOnCluster(ClusterConnection.Parse(conn), ClusterOptions.Names(parse.GetValue(clusterId)), parse.GetValue(cohort)!, options,
+                    parse.GetValue(detach), output, error, ct);
+            if (parse.GetValue(detach)) throw new ArgumentException("--detach needs --cluster (an embedded run lives in this process)");
             bool fancy = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
             var measurer = MeasurerFactory.Create();
             CohortRunOutcome outcome = fancy
@@ -38,6 +48,25 @@ public sealed class RunCommand : ICliCommand
             return Finish(outcome, output, error);
         });
         return cmd;
+    }
+
+    private static async Task<int> RunOnCluster(ClusterConnection c, ClusterNames names, string cohort, CohortRunOptions options, bool detach,
+        TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        await using var client = await ClusterClient.ConnectAsync(c, names, ct);
+        var version = await client.Grains.GetGrain<IClusterGrain>(0).PipelineVersion()
+            ?? throw new IOException($"no silo has joined the cluster at {c.Display}: start one with `batchcohort silo --cluster ...`");
+        IRunObserver observer = new PlainObserver(output, error);
+        var plan = await RunPlanner.PlanAsync(cohort, version, options.NewRun, null, observer, ct);
+        var outcome = await RunFollower.SubmitAndFollowAsync(client.Grains, plan, observer, interruptOnCancel: false, null, ct, detach);
+        if (outcome.Detached)
+        {
+            output.WriteLine(detach
+                ? $"run {outcome.State.RunId} submitted to {c.Display} ({outcome.State.Subjects.Count} subjects); follow it with: batchcohort status {outcome.State.RunId} --cluster ..."
+                : $"left run {outcome.State.RunId}: it goes on in the cluster; follow it with: batchcohort status {outcome.State.RunId} --cluster ...");
+            return detach ? ExitCodes.Ok : ExitCodes.Interrupted;
+        }
+        return Finish(outcome, output, error);
     }
 
     private static int Finish(CohortRunOutcome o, TextWriter output, TextWriter error)
@@ -50,12 +79,12 @@ public sealed class RunCommand : ICliCommand
                             $"{p.Count(s => s.Status is SubjectStatus.Pending or SubjectStatus.Running)} not finished; run the same command again to resume run {o.State.RunId}");
             return ExitCodes.Interrupted;
         }
-        if (o.Group is not null)
+        if (o.State.GroupText is { } text)
         {
             output.WriteLine();
-            output.WriteLine(o.Group.Text.TrimEnd());
-            foreach (var n in o.Group.Notes) output.WriteLine("note: " + n);
+            output.WriteLine(text.TrimEnd());
         }
+        foreach (var n in o.State.Notes) output.WriteLine("note: " + n);
         output.WriteLine();
         int done = o.State.Subjects.Count(s => s.Status == SubjectStatus.Done);
         int cached = o.State.Subjects.Count(s => s.Status == SubjectStatus.Done && s.FromCache);
@@ -110,7 +139,7 @@ public sealed class RunCommand : ICliCommand
             }
         }
 
-        public void Measuring(CohortCoordinator coordinator, bool resumed)
+        public void Measuring(RunProgressFeed coordinator, bool resumed)
         {
             lock (_lock)
             {
@@ -143,7 +172,7 @@ public sealed class RunCommand : ICliCommand
 
         public void Phase(string text) { lock (_lock) output.WriteLine(text); }
 
-        public void Measuring(CohortCoordinator coordinator, bool resumed)
+        public void Measuring(RunProgressFeed coordinator, bool resumed)
         {
             var p0 = coordinator.Snapshot();
             lock (_lock) output.WriteLine($"{p0.Total} subjects, {p0.Done + p0.Failed} already finished, {p0.Remaining} to go");

@@ -12,6 +12,10 @@ public sealed class SubjectState
 {
     public required string Id { get; init; }
     public required string Label { get; init; }
+    /// <summary>URI of the input (what the subject grain loads).</summary>
+    public string? Input { get; set; }
+    /// <summary>A problem found before dispatch (e.g. a missing file): reported as the failure without measuring.</summary>
+    public string? Problem { get; set; }
     public SubjectStatus Status { get; set; }
     public string? CacheKey { get; set; }
     public bool FromCache { get; set; }
@@ -20,38 +24,54 @@ public sealed class SubjectState
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     public double? Seconds { get; set; }
+    /// <summary>The silo that measured it (or is measuring it).</summary>
     public string? Worker { get; set; }
-    /// <summary>How many times a worker started measuring it (more than 1 only after an interruption).</summary>
+    /// <summary>How many times it was handed to a silo (more than 1 after an interruption, a silo's death or a retried failure).</summary>
     public int Attempts { get; set; }
+    /// <summary>After a failure that may be the silo's: the silo to avoid until <see cref="NotBefore"/>.</summary>
+    public string? AvoidSilo { get; set; }
+    public DateTimeOffset? NotBefore { get; set; }
 }
 
 /// <summary>
-/// The coordinator's state (runs/state.json while a run is open; copied to runs/&lt;run-id&gt;.json when it ends).
-/// Persisted atomically after every change, so a coordinator that restarts (after Ctrl-C or kill -9) resumes the
-/// same run: done subjects are kept, running ones go back to pending.
+/// The coordinator's state: the cohort-run grain's persisted state (embedded: runs/state.json beside the outputs;
+/// a cluster: its grain storage), copied to runs/&lt;run-id&gt;.json when the run ends. A coordinator that restarts
+/// (after Ctrl-C, kill -9, or the death of its silo) resumes the same run: done subjects are kept, running ones go
+/// back to pending. Losing the last second of changes is harmless: a subject whose result is written is a cache hit.
 /// </summary>
 public sealed class RunState
 {
-    public const string Measuring = "measuring", Grouping = "grouping", Completed = "completed", Interrupted = "interrupted";
+    public const string Measuring = "measuring", Grouping = "grouping", Completed = "completed", Interrupted = "interrupted", Cancelled = "cancelled";
 
-    public required string RunId { get; init; }
-    public required string Cohort { get; init; }
-    public required string Manifest { get; init; }
-    public required string PipelineVersion { get; init; }
-    public required string SettingsHash { get; init; }
-    public required string PipelineHash { get; init; }
-    public required string Generator { get; init; }
+    /// <summary>Empty in a grain's state before the run is opened.</summary>
+    public string RunId { get; set; } = "";
+    public string Cohort { get; set; } = "";
+    public string Manifest { get; set; } = "";
+    /// <summary>The output folder every silo writes to.</summary>
+    public string OutputDirectory { get; set; } = "";
+    /// <summary>URI of the settings document.</summary>
+    public string Settings { get; set; } = "";
+    public string PipelineVersion { get; set; } = "";
+    public string SettingsHash { get; set; } = "";
+    public string PipelineHash { get; set; } = "";
+    public string Generator { get; set; } = "";
     public string Status { get; set; } = Measuring;
-    public required DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     /// <summary>When the run was resumed after an interruption.</summary>
-    public List<DateTimeOffset> ResumedAt { get; init; } = new();
+    public List<DateTimeOffset> ResumedAt { get; set; } = new();
     public int Jobs { get; set; }
-    public List<SubjectState> Subjects { get; init; } = new();
+    /// <summary>Attempts per subject before a failure that may be the silo's (or a silo's death) becomes final.</summary>
+    public int MaxAttempts { get; set; } = RunLedger.DefaultMaxAttempts;
+    public List<SubjectState> Subjects { get; set; } = new();
     /// <summary>Notes from the group stage (excluded subjects and why), written when it ran.</summary>
     public List<string> Notes { get; set; } = new();
     /// <summary>Group-stage outputs, relative to the output folder.</summary>
     public List<string> Outputs { get; set; } = new();
+    /// <summary>The group stage's printed summary.</summary>
+    public string? GroupText { get; set; }
+
+    public bool IsOpen => Status is Measuring or Grouping;
 
     public static string StatePath(string outputRoot) => Path.Combine(outputRoot, "runs", "state.json");
     public static string RecordPath(string outputRoot, string runId) => Path.Combine(outputRoot, "runs", runId + ".json");

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using BatchCohort.Analysis.Tables;
 using BatchCohort.Contracts;
 using BatchCohort.Imaging;
+using BatchCohort.Imaging.Processing;
 using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Measurement;
@@ -13,71 +14,70 @@ using BatchCohort.Runtime.Storage;
 namespace BatchCohort.Runtime.Distribution;
 
 /// <summary>
-/// What a per-subject consumer does with a <see cref="MeasureSubject"/> command, independent of the transport:
-/// hash the input, look for a result under the same cache key (found: announce it, measure nothing), otherwise
-/// measure, write the result record atomically, and only then announce it. Every failure becomes a
-/// <see cref="SubjectFailed"/> event with a reason; cancellation (Ctrl-C) announces nothing, so the coordinator
-/// keeps the subject pending.
+/// What a subject grain does with a <see cref="SubjectJob"/>, independent of Orleans: hash the input, look for a
+/// result under the same cache key (found: report it, measure nothing), otherwise measure inside the silo's core
+/// budget (<see cref="Parallelism.Limit"/>), write the derivatives and the result record atomically, and only then
+/// return the report. Every failure becomes a Failed report with a reason; cancellation returns null (nothing is
+/// reported, so the coordinator keeps the subject pending).
 /// </summary>
 public sealed class SubjectWorker
 {
     private readonly ISubjectMeasurer _measurer;
-    private readonly ConcurrentDictionary<Uri, RunSettings> _settings = new();
+    private readonly ConcurrentDictionary<string, RunSettings> _settings = new();
 
-    public SubjectWorker(ISubjectMeasurer measurer, string? workerName = null)
+    public SubjectWorker(ISubjectMeasurer measurer, string? workerName = null, int coreBudget = 0)
     {
         _measurer = measurer;
         Name = workerName ?? $"{Environment.MachineName}/{Environment.ProcessId}";
+        CoreBudget = coreBudget > 0 ? coreBudget : Environment.ProcessorCount;
     }
 
     public string Name { get; }
+    public string PipelineVersion => _measurer.PipelineVersion;
+    /// <summary>The cores one subject's parallel loops may use.</summary>
+    public int CoreBudget { get; }
 
-    /// <summary>Publishes events through <paramref name="publish"/> (a MassTransit publish endpoint in the product).</summary>
-    public async Task HandleAsync(MeasureSubject cmd, Func<object, Task> publish, CancellationToken ct)
+    public async Task<SubjectReport?> RunAsync(SubjectJob job, CancellationToken ct)
     {
-        if (ct.IsCancellationRequested) return;
+        if (ct.IsCancellationRequested) return null;
         var sw = Stopwatch.StartNew();
         string? key = null;
         try
         {
-            if (cmd.KnownProblem is not null)
-                throw new SubjectMeasurementException(cmd.KnownProblem, FailureKinds.InputMissing);
-            var input = LocalPath(cmd.Input);
-            var outDir = LocalPath(cmd.Output);
+            if (job.KnownProblem is not null)
+                throw new SubjectMeasurementException(job.KnownProblem, FailureKinds.InputMissing);
+            if (job.PipelineVersion != _measurer.PipelineVersion)
+                throw new SubjectMeasurementException($"silo {Name} runs pipeline version {_measurer.PipelineVersion}, the run needs {job.PipelineVersion}", FailureKinds.Internal);
+            var input = LocalPath(job.Input);
+            var outDir = LocalPath(job.Output);
             string inputHash;
             try { inputHash = await Task.Run(() => ContentHash.OfInput(input, ct), ct); }
             catch (FileNotFoundException e) { throw new SubjectMeasurementException(e.Message, FailureKinds.InputMissing, e); }
             catch (DirectoryNotFoundException e) { throw new SubjectMeasurementException($"input file not found: {input} ({e.Message})", FailureKinds.InputMissing, e); }
             catch (UnauthorizedAccessException e) { throw new SubjectMeasurementException($"input not readable: {input} ({e.Message})", FailureKinds.InputUnreadable, e); }
-            key = CacheKey.Compute(inputHash, _measurer.PipelineVersion, cmd.SettingsHash);
-            var resultPath = Path.Combine(outDir, $"sub-{cmd.SubjectLabel}_measures.json");
-            if (ResultStore.TryLoadValid(resultPath, key) is not null)
-            {
-                await publish(new SubjectMeasured
-                {
-                    RunId = cmd.RunId, SubjectId = cmd.SubjectId, CacheKey = key, Result = FileUri.From(resultPath),
-                    FromCache = true, Seconds = sw.Elapsed.TotalSeconds, Worker = Name,
-                });
-                return;
-            }
-            var settings = _settings.GetOrAdd(cmd.Settings, u => RunSettings.Load(LocalPath(u)));
-            if (settings.Hash != cmd.SettingsHash)
-                throw new SubjectMeasurementException($"settings document {cmd.Settings} does not have the hash the command names", FailureKinds.Internal);
-            await publish(new SubjectStarted { RunId = cmd.RunId, SubjectId = cmd.SubjectId, Worker = Name, StartedAt = DateTimeOffset.UtcNow });
+            key = CacheKey.Compute(inputHash, _measurer.PipelineVersion, job.SettingsHash);
+            var resultPath = Path.Combine(outDir, $"sub-{job.SubjectLabel}_measures.json");
+            if (ResultStore.TryLoadValid(resultPath, key) is { } cached)
+                return Measured(job, key, resultPath, true, sw.Elapsed.TotalSeconds, cached);
+            var settings = _settings.GetOrAdd(job.Settings, u => RunSettings.Load(LocalPath(u)));
+            if (settings.Hash != job.SettingsHash)
+                throw new SubjectMeasurementException($"settings document {job.Settings} does not have the hash the job names", FailureKinds.Internal);
             Directory.CreateDirectory(outDir);
-            var work = new SubjectWork(cmd.SubjectId, cmd.SubjectLabel, input, settings.InputType, settings.Atlas,
-                (JsonObject)settings.PipelineSettings.DeepClone(), outDir, "sub-" + cmd.SubjectLabel);
-            var m = await _measurer.MeasureAsync(work, ct);
+            var work = new SubjectWork(job.SubjectId, job.SubjectLabel, input, settings.InputType, settings.Atlas,
+                (JsonObject)settings.PipelineSettings.DeepClone(), outDir, "sub-" + job.SubjectLabel);
+            SubjectMeasurement m;
+            using (Parallelism.Limit(CoreBudget))
+                m = await _measurer.MeasureAsync(work, ct);
             ct.ThrowIfCancellationRequested();
             var result = new SubjectResult
             {
-                SubjectId = cmd.SubjectId,
-                SubjectLabel = cmd.SubjectLabel,
+                SubjectId = job.SubjectId,
+                SubjectLabel = job.SubjectLabel,
                 CacheKey = key,
                 InputHash = inputHash,
                 PipelineVersion = _measurer.PipelineVersion,
-                SettingsHash = cmd.SettingsHash,
-                RunId = cmd.RunId,
+                SettingsHash = job.SettingsHash,
+                RunId = job.RunId,
                 MeasuredAt = DateTimeOffset.UtcNow,
                 Seconds = Math.Round(sw.Elapsed.TotalSeconds, 3),
                 Measures = m.Measures.ToDictionary(kv => kv.Key, kv => kv.Value is double d && double.IsFinite(d) ? d : (double?)null),
@@ -88,33 +88,30 @@ public sealed class SubjectWorker
             foreach (var f in result.Files)
                 if (!File.Exists(Path.Combine(outDir, f.Value)))
                     throw new SubjectMeasurementException($"the pipeline reported a {f.Key} file it did not write: {f.Value}", FailureKinds.Internal);
-            // the measures row as a one-row Parquet table (DESIGN layout), then the result record: durable before it is announced
-            var rowFile = $"sub-{cmd.SubjectLabel}_measures.parquet";
-            var tmp = Path.Combine(outDir, $".{cmd.SubjectLabel}-{Guid.NewGuid():N}.parquet");
+            // the measures row as a one-row Parquet table (DESIGN layout), then the result record: durable before it is reported
+            var rowFile = $"sub-{job.SubjectLabel}_measures.parquet";
+            var tmp = Path.Combine(outDir, $".{job.SubjectLabel}-{Guid.NewGuid():N}.parquet");
             TableFile.Write(CohortGroupStage.MeasuresTable(new[] { result }), tmp);
             File.Move(tmp, Path.Combine(outDir, rowFile), overwrite: true);
             result.Files["measures"] = rowFile;
             ResultStore.Write(resultPath, result);
-            await publish(new SubjectMeasured
-            {
-                RunId = cmd.RunId, SubjectId = cmd.SubjectId, CacheKey = key, Result = FileUri.From(resultPath),
-                FromCache = false, Seconds = sw.Elapsed.TotalSeconds, Worker = Name,
-            });
+            return Measured(job, key, resultPath, false, sw.Elapsed.TotalSeconds, result);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // interrupted: nothing announced; the subject stays pending and is redone on resume
+            return null;   // interrupted: nothing reported; the subject stays pending and is redone on resume
         }
         catch (Exception e)
         {
             var (kind, reason) = Describe(e);
-            await publish(new SubjectFailed
-            {
-                RunId = cmd.RunId, SubjectId = cmd.SubjectId, Reason = reason, Kind = kind, CacheKey = key,
-                Seconds = sw.Elapsed.TotalSeconds, Worker = Name,
-            });
+            return new SubjectReport(job.RunId, job.SubjectId, job.Attempt, SubjectOutcome.Failed, Name, sw.Elapsed.TotalSeconds,
+                CacheKey: key, FailureKind: kind, Reason: reason);
         }
     }
+
+    private SubjectReport Measured(SubjectJob job, string key, string resultPath, bool fromCache, double seconds, SubjectResult r) =>
+        new(job.RunId, job.SubjectId, job.Attempt, SubjectOutcome.Measured, Name, seconds, CacheKey: key,
+            Result: FileUri.From(resultPath).AbsoluteUri, FromCache: fromCache, Measures: new Dictionary<string, double?>(r.Measures));
 
     /// <summary>One line a person can act on, and the failure's kind.</summary>
     public static (string Kind, string Reason) Describe(Exception e)
@@ -134,8 +131,9 @@ public sealed class SubjectWorker
         };
     }
 
-    private static string LocalPath(Uri u) =>
-        u.IsAbsoluteUri && u.IsFile ? u.LocalPath : throw new SubjectMeasurementException($"this worker reads local files only, not {u.OriginalString}", FailureKinds.Internal);
+    private static string LocalPath(string uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.IsFile ? u.LocalPath
+            : throw new SubjectMeasurementException($"this silo reads local (shared) files only, not {uri}", FailureKinds.Internal);
 }
 
 /// <summary>

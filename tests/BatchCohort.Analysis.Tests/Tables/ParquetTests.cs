@@ -244,18 +244,22 @@ public class ParquetTests
     {
         using var tmp = new TempDir("pq");
         var t = Sample(3000);
-        foreach (var codec in new[] { ParquetCompression.Snappy, ParquetCompression.Zstd, ParquetCompression.Gzip, ParquetCompression.Uncompressed })
-        {
-            var path = tmp[$"ours_{codec}.parquet"];
-            ParquetFile.Write(t, path, new ParquetWriteOptions
+        var codecs = new[] { ParquetCompression.Snappy, ParquetCompression.Zstd, ParquetCompression.Gzip, ParquetCompression.Uncompressed };
+        foreach (var codec in codecs)
+            ParquetFile.Write(t, tmp[$"ours_{codec}.parquet"], new ParquetWriteOptions
             {
                 Compression = codec, RowGroupSize = 1000,
                 Metadata = new Dictionary<string, string> { ["batchcohort.pipeline"] = "test-1", ["note"] = "ünïcode" },
             });
-            using var doc = OracleTables.Node("read-all", path);
-            var hy = doc.RootElement.GetProperty("hyparquet");
-            var dk = doc.RootElement.GetProperty("duckdb");
-            var pw = doc.RootElement.GetProperty("parquet_wasm");
+        using var doc = OracleTables.Node(new[] { "read-all" }.Concat(codecs.Select(c => tmp[$"ours_{c}.parquet"])).ToArray());
+        var results = doc.RootElement.GetProperty("files").EnumerateArray().ToList();
+        Assert.Equal(codecs.Length, results.Count);
+        for (int f = 0; f < codecs.Length; f++)
+        {
+            var codec = codecs[f];
+            var hy = results[f].GetProperty("hyparquet");
+            var dk = results[f].GetProperty("duckdb");
+            var pw = results[f].GetProperty("parquet_wasm");
             OracleTables.AssertEqual(t, hy.GetProperty("columns"), $"hyparquet/{codec}");
             OracleTables.AssertEqual(t, dk.GetProperty("columns"), $"duckdb/{codec}");
             OracleTables.AssertEqual(t, pw.GetProperty("columns"), $"parquet-wasm/{codec}");

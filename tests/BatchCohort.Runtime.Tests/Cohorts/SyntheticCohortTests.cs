@@ -9,7 +9,7 @@ public class SyntheticCohortTests
     {
         public List<string> Lines { get; } = new();
         public void Phase(string text) => Lines.Add(text);
-        public void Measuring(BatchCohort.Runtime.Coordination.CohortCoordinator coordinator, bool resumed) { }
+        public void Measuring(BatchCohort.Runtime.Coordination.RunProgressFeed progress, bool resumed) { }
         public void Note(string text) => Lines.Add(text);
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using BatchCohort.Contracts;
+using BatchCohort.Host;
 using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Coordination;
 using BatchCohort.TestMeasurers;
@@ -7,7 +8,7 @@ using BatchCohort.TestSupport;
 
 namespace BatchCohort.Runtime.Tests.Coordination;
 
-/// <summary>The runtime end to end in one process (real MassTransit in-memory bus), with the test-only measurer.</summary>
+/// <summary>The runtime end to end in one process (a real embedded Orleans silo), with the test-only measurer.</summary>
 public class CohortRunnerTests
 {
     private static CountingTestMeasurer Measurer(TempDir d, string version = "p1", int delayMs = 0) => new(d["markers.txt"], delayMs, version);
@@ -199,30 +200,58 @@ public class CohortRunnerTests
     }
 
     [Fact]
-    public void The_coordinator_ignores_duplicate_and_foreign_events()
+    public void The_coordinator_ignores_duplicate_stale_and_foreign_reports_and_retries_a_failure_at_most_max_attempts()
     {
         using var d = new TempDir("coord");
         var state = new RunState
         {
             RunId = "r1", Cohort = "c", Manifest = "m", PipelineVersion = "p", SettingsHash = "s", PipelineHash = "h", Generator = "g",
-            StartedAt = DateTimeOffset.UtcNow,
-            Subjects = { new SubjectState { Id = "a", Label = "a" }, new SubjectState { Id = "b", Label = "b" } },
+            StartedAt = DateTimeOffset.UtcNow, MaxAttempts = 2,
+            Subjects = { new SubjectState { Id = "a", Label = "a" }, new SubjectState { Id = "b", Label = "b" }, new SubjectState { Id = "c", Label = "c" } },
         };
-        var c = new CohortCoordinator(state, d["state.json"]);
-        SubjectMeasured Measured(string run, string id) => new() { RunId = run, SubjectId = id, CacheKey = "k", Result = new Uri("file:///x"), FromCache = false, Seconds = 1, Worker = "w" };
-        c.Handle(Measured("other-run", "a"));
-        c.Handle(Measured("r1", "zzz"));
-        Assert.Equal(2, c.Snapshot().Pending);
-        c.Handle(Measured("r1", "a"));
-        c.Handle(Measured("r1", "a"));
-        c.Handle(new SubjectFailed { RunId = "r1", SubjectId = "a", Reason = "late duplicate", Kind = "measurement", Seconds = 0, Worker = "w" });
+        var c = new RunLedger(state);
+        var now = DateTimeOffset.UtcNow;
+        SubjectReport Measured(string run, string id, int attempt = 1) => new(run, id, attempt, SubjectOutcome.Measured, "silo1", 1, CacheKey: "k", Result: "file:///x");
+        SubjectReport Failed(string id, int attempt, string kind, string why, string silo = "silo1") => new("r1", id, attempt, SubjectOutcome.Failed, silo, 0, FailureKind: kind, Reason: why);
+        Assert.Equal(new[] { "a", "b" }, c.Lease("silo1", 2, now).Select(s => s.Id));
+        Assert.False(c.Apply(Measured("other-run", "a"), now));
+        Assert.False(c.Apply(Measured("r1", "zzz"), now));
+        Assert.Equal(2, c.Snapshot().Running);
+        Assert.True(c.Apply(Measured("r1", "a"), now));
+        Assert.False(c.Apply(Measured("r1", "a"), now));
+        Assert.False(c.Apply(Failed("a", 1, "measurement", "late duplicate"), now));
         var p = c.Snapshot();
-        Assert.Equal((1, 0, 1), (p.Done, p.Failed, p.Pending));
-        Assert.False(c.AllSettled.IsCompleted);
-        c.Handle(new SubjectFailed { RunId = "r1", SubjectId = "b", Reason = "bad", Kind = "measurement", Seconds = 0, Worker = "w" });
-        Assert.True(c.AllSettled.IsCompleted);
-        var saved = RunState.TryLoad(d["state.json"])!;
-        Assert.Equal("bad", saved.Subjects.Single(s => s.Id == "b").Reason);
-        Assert.Equal(SubjectStatus.Done, saved.Subjects.Single(s => s.Id == "a").Status);
+        Assert.Equal((1, 0, 1, 1), (p.Done, p.Failed, p.Running, p.Pending));
+        // a failure that may be the silo's: back to pending, kept from that silo for a moment, taken by another
+        Assert.True(c.Apply(Failed("b", 1, "internal", "out of disk on silo1"), now));
+        Assert.Equal(SubjectStatus.Pending, state.Subjects[1].Status);
+        Assert.Equal(new[] { "c" }, c.Lease("silo1", 5, now).Select(s => s.Id));
+        var retry = Assert.Single(c.Lease("silo2", 5, now));
+        Assert.Equal(("b", 2), (retry.Id, retry.Attempts));
+        Assert.False(c.Apply(Failed("b", 1, "internal", "stale attempt"), now));
+        Assert.True(c.Apply(Failed("b", 2, "internal", "out of disk on silo2", "silo2"), now));
+        Assert.Equal(SubjectStatus.Failed, state.Subjects[1].Status);   // MaxAttempts = 2
+        Assert.Equal("out of disk on silo2 (failed 2 times)", state.Subjects[1].Reason);
+        // a bad input is not retried
+        Assert.True(c.Apply(Failed("c", 1, "input-unreadable", "wrong magic"), now));
+        Assert.Equal(SubjectStatus.Failed, state.Subjects[2].Status);
+        Assert.True(c.Settled);
+        Assert.Equal(new[] { "b", "c" }, c.Failures.Select(f => f.SubjectId));
+    }
+
+    [Fact]
+    public void Subjects_of_a_dead_silo_go_back_to_pending_and_fail_after_max_attempts()
+    {
+        var state = new RunState { RunId = "r1", StartedAt = DateTimeOffset.UtcNow, MaxAttempts = 2, Subjects = { new SubjectState { Id = "a", Label = "a" } } };
+        var c = new RunLedger(state);
+        var now = DateTimeOffset.UtcNow;
+        c.Lease("s1", 1, now);
+        Assert.Equal(0, c.Requeue(s => s == "s2", now));
+        Assert.Equal(1, c.Requeue(s => s == "s1", now));
+        Assert.Equal(SubjectStatus.Pending, state.Subjects[0].Status);
+        c.Lease("s2", 1, now);
+        Assert.Equal(1, c.Requeue(s => s == "s2", now));
+        Assert.Equal(SubjectStatus.Failed, state.Subjects[0].Status);
+        Assert.Equal("gave up after 2 attempts: its silo s2 stopped", state.Subjects[0].Reason);
     }
 }

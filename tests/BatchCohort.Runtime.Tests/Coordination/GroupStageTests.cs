@@ -1,5 +1,6 @@
 using System.Globalization;
 using BatchCohort.Analysis.Tables;
+using BatchCohort.Host;
 using BatchCohort.Runtime.Coordination;
 using BatchCohort.TestMeasurers;
 using BatchCohort.TestSupport;

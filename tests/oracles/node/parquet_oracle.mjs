@@ -7,7 +7,7 @@
 //   node parquet_oracle.mjs read-hyparquet FILE       → {"schema":[...], "columns":{name:[...]}}
 //   node parquet_oracle.mjs read-duckdb FILE          → same, read by DuckDB
 //   node parquet_oracle.mjs read-parquet-wasm FILE    → same, read by parquet-wasm (Rust parquet crate) into Arrow
-//   node parquet_oracle.mjs read-all FILE             → {hyparquet, duckdb, parquet_wasm}
+//   node parquet_oracle.mjs read-all FILE...          → {hyparquet, duckdb, parquet_wasm} (several files: {files:[...]})
 //   node parquet_oracle.mjs duckdb-count FILE PRED... → DuckDB's count(*) WHERE PRED for each predicate (row-group
 //                                                       statistics decide which row groups DuckDB reads)
 //   node parquet_oracle.mjs duckdb-summary FILE       → per column: count, min, max (numbers and timestamps as text)
@@ -238,7 +238,13 @@ switch (cmd) {
   case 'read-duckdb': result = await readDuckdb(a1); break
   case 'read-both': result = { hyparquet: await readHyparquet(a1), duckdb: await readDuckdb(a1) }; break
   case 'read-parquet-wasm': result = await readParquetWasm(a1); break
-  case 'read-all': result = { hyparquet: await readHyparquet(a1), duckdb: await readDuckdb(a1), parquet_wasm: await readParquetWasm(a1) }; break
+  case 'read-all': {
+    // one or more files: one node start for all of them
+    const files = process.argv.slice(3)
+    const one = async f => ({ hyparquet: await readHyparquet(f), duckdb: await readDuckdb(f), parquet_wasm: await readParquetWasm(f) })
+    result = files.length === 1 ? await one(files[0]) : { files: await Promise.all(files.map(one)) }
+    break
+  }
   case 'duckdb-count': result = await duckdbCount(a1, process.argv.slice(4)); break
   case 'duckdb-summary': result = await duckdbSummary(a1); break
   case 'write-duckdb': result = await writeDuckdb(a1); break

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Globalization;
+using BatchCohort.Contracts;
+using BatchCohort.Host;
+
+namespace BatchCohort.Cli.Commands;
+
+/// <summary><c>batchcohort status [RUN] --cluster CONNECTION</c>: the runs a cluster knows, or one run's subjects with their state and failures.</summary>
+public sealed class StatusCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var run = new Argument<string?>("RUN") { Description = "A run id (default: list the runs).", Arity = ArgumentArity.ZeroOrOne };
+        var cluster = ClusterOptions.RequiredConnection();
+        var clusterId = ClusterOptions.ClusterId();
+        var cmd = new Command("status", "Show a cluster's runs, or one run's per-subject state and failures.") { run, cluster, clusterId };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var c = ClusterConnection.Parse(parse.GetValue(cluster)!);
+            await using var client = await ClusterClient.ConnectAsync(c, ClusterOptions.Names(parse.GetValue(clusterId)), ct);
+            if (parse.GetValue(run) is not { } id)
+            {
+                var runs = await client.Grains.GetGrain<IRunDirectoryGrain>(0).List();
+                if (runs.Length == 0) output.WriteLine($"no runs in {c.Display}");
+                foreach (var r in runs.OrderBy(r => r.StartedAt))
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.RunId}  {r.Status,-11}  {r.Cohort}  {r.OutputDirectory}"));
+                return ExitCodes.Ok;
+            }
+            var view = await client.Grains.GetGrain<ICohortRunGrain>(id).GetView()
+                ?? throw new ArgumentException($"no run {id} in {c.Display}");
+            Print(view, output);
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    internal static void Print(RunView v, TextWriter output)
+    {
+        var by = v.Subjects.GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine($"run {v.RunId}: {v.Status} · cohort {v.Cohort} · {v.Subjects.Length} subjects: " +
+                         string.Join(", ", new[] { "done", "running", "pending", "failed" }.Select(k => $"{by.GetValueOrDefault(k)} {k}")));
+        output.WriteLine($"outputs: {v.OutputDirectory} · pipeline {v.PipelineVersion} · started {v.StartedAt:u}{(v.FinishedAt is { } f ? $" · finished {f:u}" : "")}");
+        foreach (var s in v.Subjects)
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {s.Id,-12} {s.Status,-8} attempts {s.Attempts}  {(s.Seconds is { } sec ? $"{sec,7:0.0} s" : "        ")}  {s.Silo ?? ""}{(s.Reason is { } why && s.Status == "failed" ? "  " + why : "")}"));
+        foreach (var n in v.Notes) output.WriteLine("note: " + n);
+    }
+}

@@ -1,0 +1,102 @@
+namespace BatchCohort.Contracts;
+
+// The records the grains exchange. They carry identifiers, URIs (file:// today; any storage location the silos can
+// reach) and measures rows — never voxels, never patient-identifying fields.
+
+/// <summary>One subject of a run as the client found it: its id, its BIDS label, its input and a problem found before dispatch.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SubjectEntry(string Id, string Label, string Input, string? Problem);
+
+/// <summary>What a client submits: the cohort, where outputs go, the settings document, the pipeline and the subjects.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RunRequest(
+    string Cohort,
+    /// <summary>The manifest (cohort.json) path, read again by the coordinator for the group stage.</summary>
+    string Manifest,
+    /// <summary>The output folder (shared by every silo).</summary>
+    string OutputDirectory,
+    /// <summary>URI of the run's settings document (runs/settings-&lt;hash&gt;.json).</summary>
+    string Settings,
+    string SettingsHash,
+    string PipelineVersion,
+    string PipelineHash,
+    string Generator,
+    /// <summary>Start a new run even when the last one was interrupted.</summary>
+    bool NewRun,
+    /// <summary>Subjects at once on the embedded silo (null: from cores and memory); recorded in the run state.</summary>
+    int? Jobs,
+    SubjectEntry[] Subjects);
+
+/// <summary>The answer to a submission: the run's id and whether it is a resumed, an already running or a new run.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RunTicket(string RunId, bool Resumed, bool AlreadyRunning, string Status, string? Note = null);
+
+/// <summary>Work for one subject, leased by a silo from the coordinator and handed to the subject grain.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SubjectJob(
+    string RunId,
+    string SubjectId,
+    string SubjectLabel,
+    /// <summary>URI of the input: a NIfTI file, an Analyze .hdr, or a DICOM series folder.</summary>
+    string Input,
+    /// <summary>URI of the subject's output folder (…/sub-&lt;label&gt;/anat/).</summary>
+    string Output,
+    /// <summary>URI of the run's settings document.</summary>
+    string Settings,
+    string SettingsHash,
+    string PipelineVersion,
+    string? KnownProblem,
+    int Attempt);
+
+[GenerateSerializer]
+public enum SubjectOutcome { Measured, Failed }
+
+/// <summary>A subject grain's report, sent only after the result is durable (Measured) or with the reason (Failed).</summary>
+[GenerateSerializer, Immutable]
+public sealed record SubjectReport(
+    string RunId,
+    string SubjectId,
+    int Attempt,
+    SubjectOutcome Outcome,
+    /// <summary>The silo that did the work.</summary>
+    string Silo,
+    double Seconds,
+    string? CacheKey = null,
+    /// <summary>URI of the result record (the subject's measures sidecar).</summary>
+    string? Result = null,
+    bool FromCache = false,
+    /// <summary>The measures row (numbers only; text columns stay in the result record).</summary>
+    Dictionary<string, double?>? Measures = null,
+    string? FailureKind = null,
+    string? Reason = null);
+
+[GenerateSerializer, Immutable]
+public sealed record FailureNotice(string SubjectId, string Reason);
+
+/// <summary>Counts for a progress bar, and the failures the caller has not seen yet.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RunProgress(
+    string RunId, string Status, int Total, int Done, int Cached, int Failed, int Running, int Pending,
+    double ElapsedSeconds, double? EtaSeconds, FailureNotice[] NewFailures, int FailuresSeen);
+
+/// <summary>One subject's state in a run.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SubjectView(
+    string Id, string Label, string Status, int Attempts, string? Silo, string? FailureKind, string? Reason,
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? Seconds, bool FromCache, string? CacheKey);
+
+/// <summary>A run's whole state: what <c>batchcohort status RUN</c> shows.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RunView(
+    string RunId, string Cohort, string Manifest, string OutputDirectory, string Status, string PipelineVersion,
+    string PipelineHash, string SettingsHash, string Generator, int Jobs,
+    DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset[] ResumedAt,
+    SubjectView[] Subjects, string[] Notes, string[] Outputs, string? GroupText);
+
+/// <summary>A line of <c>batchcohort status</c>: one run known to the cluster.</summary>
+[GenerateSerializer, Immutable]
+public sealed record RunListing(string RunId, string Cohort, string OutputDirectory, string Status, DateTimeOffset StartedAt);
+
+/// <summary>A silo's admission: refused when it runs another pipeline version than the silos already in the cluster.</summary>
+[GenerateSerializer, Immutable]
+public sealed record JoinAnswer(bool Accepted, string PipelineVersion, string? Reason);

@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using BatchCohort.Contracts;
+using BatchCohort.Runtime;
+using BatchCohort.Runtime.Caching;
+using BatchCohort.Runtime.Cohorts;
+using BatchCohort.Runtime.Coordination;
+using BatchCohort.Runtime.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace BatchCohort.Grains;
+
+/// <summary>In-process only (the embedded silo): the group stage's full summary and any exception, for the client in the same process.</summary>
+public sealed class LocalRunResults
+{
+    private readonly ConcurrentDictionary<string, (GroupSummary? Summary, Exception? Error)> _byRun = new(StringComparer.Ordinal);
+    public void Set(string runId, GroupSummary? summary, Exception? error) => _byRun[runId] = (summary, error);
+    public (GroupSummary? Summary, Exception? Error) Get(string runId) => _byRun.TryGetValue(runId, out var v) ? v : default;
+}
+
+/// <summary>
+/// The coordinator of one run (key: the run id). Its state (a <see cref="RunState"/>) is persisted by the "runs"
+/// grain storage — embedded: runs/state.json beside the outputs; a cluster: Redis or Azure blobs — at most every half
+/// second and at every change of the run's status. A timer puts back the subjects of silos that died (membership says
+/// so) or that lost their work (their subject grain has no record of it), then, when no subject is pending or running,
+/// runs the group stage off the grain's scheduler and marks the run complete. Reactivated on another silo after its
+/// own silo died, it carries on from the persisted state: subjects done but not yet persisted are cache hits.
+/// </summary>
+[GrainType("cohortrun")]
+public sealed class CohortRunGrain : Grain, ICohortRunGrain
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan ReconcileEvery = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan UnknownSiloGrace = TimeSpan.FromSeconds(10);
+
+    private readonly IPersistentState<RunState> _store;
+    private readonly IClusterMembershipService _membership;
+    private readonly ILogger<CohortRunGrain> _log;
+    private readonly LocalRunResults? _local;
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private RunLedger? _ledger;
+    private bool _dirty, _recovered, _grouping;
+    private IGrainTimer? _timer;
+    private DateTime _lastReconcile = DateTime.UtcNow;
+
+    public CohortRunGrain([PersistentState("run", "runs")] IPersistentState<RunState> store, IClusterMembershipService membership,
+        ILogger<CohortRunGrain> log, IServiceProvider services)
+    {
+        _store = store;
+        _membership = membership;
+        _log = log;
+        _local = services.GetService<LocalRunResults>();
+    }
+
+    private string RunId => this.GetPrimaryKeyString();
+    private RunState? State => _ledger?.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var s = _store.State;
+        if (s.RunId == RunId)
+        {
+            _ledger = new RunLedger(s);
+            if (s.IsOpen)
+            {
+                _recovered = true;   // this run was open when its previous activation (or process) went away
+                _lastReconcile = DateTime.MinValue;
+                StartTimer();
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<RunTicket> Open(RunRequest request, bool resume)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (State is { } s)
+        {
+            if (s.IsOpen)
+            {
+                bool resumedNow = _recovered;
+                if (_recovered) { s.ResumedAt.Add(now); _recovered = false; await PersistAsync(); }
+                StartTimer();
+                return new RunTicket(RunId, resumedNow, !resumedNow, s.Status);
+            }
+            if (resume && s.Status is RunState.Interrupted or RunState.Cancelled)
+            {
+                RunPlanner.Resume(s, request, now);
+                _ledger = new RunLedger(s);
+                await PersistAsync();
+                await ListAsync();
+                StartTimer();
+                return new RunTicket(RunId, true, false, s.Status);
+            }
+            return new RunTicket(RunId, false, false, s.Status);
+        }
+        var state = RunPlanner.NewState(request, RunId, now);
+        _store.State = state;
+        _ledger = new RunLedger(state);
+        await PersistAsync();
+        await ListAsync();
+        StartTimer();
+        return new RunTicket(RunId, false, false, state.Status);
+    }
+
+    public Task<SubjectJob[]> Lease(string silo, string pipelineVersion, int count)
+    {
+        if (State is not { Status: RunState.Measuring } s || pipelineVersion != s.PipelineVersion) return Task.FromResult(Array.Empty<SubjectJob>());
+        var leased = _ledger!.Lease(silo, count, DateTimeOffset.UtcNow);
+        if (leased.Count == 0) return Task.FromResult(Array.Empty<SubjectJob>());
+        _dirty = true;
+        return Task.FromResult(leased.Select(x => new SubjectJob(
+            s.RunId, x.Id, x.Label, x.Input ?? "",
+            FileUri.From(ResultStore.SubjectDirectory(s.OutputDirectory, x.Label) + Path.DirectorySeparatorChar).AbsoluteUri,
+            s.Settings, s.SettingsHash, s.PipelineVersion, x.Problem, x.Attempts)).ToArray());
+    }
+
+    public Task Report(SubjectReport report)
+    {
+        if (State is { Status: RunState.Measuring } && _ledger!.Apply(report, DateTimeOffset.UtcNow)) _dirty = true;
+        return Task.CompletedTask;
+    }
+
+    public Task<RunProgress?> GetProgress(int failuresSeen)
+    {
+        if (State is not { } s) return Task.FromResult<RunProgress?>(null);
+        var p = _ledger!.Snapshot();
+        var failures = _ledger.Failures;
+        var fresh = failures.Skip(Math.Clamp(failuresSeen, 0, failures.Count)).ToArray();
+        return Task.FromResult<RunProgress?>(new RunProgress(s.RunId, s.Status, p.Total, p.Done, p.Cached, p.Failed, p.Running, p.Pending,
+            p.Elapsed.TotalSeconds, p.Eta?.TotalSeconds, fresh, failures.Count));
+    }
+
+    public Task<RunView?> GetView() => Task.FromResult(State is { } s ? RunPlanner.View(s) : null);
+
+    public Task<RunView?> Interrupt() => StopAsync(RunState.Interrupted);
+
+    public Task<RunView?> Cancel() => StopAsync(RunState.Cancelled);
+
+    private async Task<RunView?> StopAsync(string status)
+    {
+        if (State is not { } s) return null;
+        if (s.Status == RunState.Measuring)
+        {
+            _ledger!.Stop(status);
+            s.FinishedAt = DateTimeOffset.UtcNow;
+            await PersistAsync();
+            s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId));
+            await ListAsync();
+            StopTimer();
+        }
+        return RunPlanner.View(s);
+    }
+
+    private void StartTimer() =>
+        _timer ??= this.RegisterGrainTimer(OnTickAsync, new GrainTimerCreationOptions(Tick, Tick) { Interleave = true, KeepAlive = true });
+
+    private void StopTimer()
+    {
+        _timer?.Dispose();
+        _timer = null;
+    }
+
+    private async Task OnTickAsync(CancellationToken ct)
+    {
+        if (State is not { } s) return;
+        var now = DateTimeOffset.UtcNow;
+        if (s.Status == RunState.Measuring)
+        {
+            if (_ledger!.Requeue(IsGone, now) > 0) _dirty = true;
+            if (DateTime.UtcNow - _lastReconcile > ReconcileEvery)
+            {
+                _lastReconcile = DateTime.UtcNow;
+                await ReconcileAsync();
+            }
+            if (s.Status == RunState.Measuring && _ledger.Settled) await StartGroupStageAsync();
+        }
+        else if (s.Status == RunState.Grouping && !_grouping) await StartGroupStageAsync();
+        if (_dirty) await PersistAsync();
+    }
+
+    /// <summary>True when the silo that leased a subject is dead, or unknown to membership for a while (a silo of a previous process).</summary>
+    private bool IsGone(string silo)
+    {
+        var members = _membership.CurrentSnapshot.Members;
+        foreach (var (address, member) in members)
+            if (address.ToParsableString() == silo)
+                return member.Status is SiloStatus.Dead;
+        return LeaseAge(silo) > UnknownSiloGrace;
+    }
+
+
+    private TimeSpan LeaseAge(string silo)
+    {
+        var oldest = State!.Subjects.Where(x => x.Status == Runtime.Coordination.SubjectStatus.Running && x.Worker == silo && x.StartedAt is not null)
+            .Select(x => x.StartedAt!.Value).DefaultIfEmpty(DateTimeOffset.UtcNow).Min();
+        return DateTimeOffset.UtcNow - oldest;
+    }
+
+    /// <summary>Asks the subject grains of running subjects what became of them: an outcome the coordinator missed is
+    /// applied; work that no grain knows of (lost with a previous activation or process) goes back to pending.</summary>
+    private async Task ReconcileAsync()
+    {
+        var s = State!;
+        var running = s.Subjects.Where(x => x.Status == Runtime.Coordination.SubjectStatus.Running
+                                            && x.StartedAt < DateTimeOffset.UtcNow - TimeSpan.FromSeconds(2)).ToList();
+        if (running.Count == 0) return;
+        var polls = running.Select(async x =>
+        {
+            try
+            {
+                var p = await GrainFactory.GetGrain<ISubjectGrain>(SiloWorkLoop.SubjectKey(s.RunId, x.Id)).Poll(s.RunId).WaitAsync(TimeSpan.FromSeconds(3));
+                return (x.Id, x.Attempts, Known: true, Poll: p);
+            }
+            catch (Exception) { return (x.Id, x.Attempts, Known: false, Poll: (SubjectPoll?)null); }
+        }).ToList();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (id, attempt, known, poll) in await Task.WhenAll(polls))
+        {
+            if (!known || s.Status != RunState.Measuring) continue;   // unreachable silo: membership decides
+            if (poll is null || (!poll.Working && poll.Outcome is null))
+            {
+                if (_ledger!.Requeue(id, attempt, "its work was lost", now)) _dirty = true;
+            }
+            else if (poll.Outcome is { } outcome && !poll.Working)
+            {
+                if (_ledger!.Apply(outcome with { Attempt = attempt }, now)) _dirty = true;
+            }
+        }
+    }
+
+    private async Task StartGroupStageAsync()
+    {
+        if (_grouping) return;
+        _grouping = true;
+        var s = State!;
+        s.Status = RunState.Grouping;
+        await PersistAsync();
+        await ListAsync();
+        _ = GroupStageAsync(s);
+    }
+
+    private async Task GroupStageAsync(RunState s)
+    {
+        GroupSummary? summary = null;
+        Exception? error = null;
+        try
+        {
+            summary = await Task.Run(() =>
+            {
+                var manifest = CohortManifest.Load(s.Manifest);
+                return CohortGroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance);
+            });
+            s.Notes = summary.Notes.ToList();
+            s.Outputs = summary.Outputs.ToList();
+            s.GroupText = summary.Text;
+        }
+        catch (Exception e)
+        {
+            error = e;
+            _log.LogError("run {Run}: group stage failed: {Error}", s.RunId, e.Message);
+            s.Notes = new List<string> { "group stage failed: " + e.Message.ReplaceLineEndings(" ") };
+        }
+        s.Status = RunState.Completed;
+        s.FinishedAt = DateTimeOffset.UtcNow;
+        _local?.Set(s.RunId, summary, error);
+        await PersistAsync();
+        try { s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId)); }
+        catch (IOException e) { _log.LogWarning("run {Run}: record not written: {Error}", s.RunId, e.Message); }
+        await ListAsync();
+        StopTimer();
+    }
+
+    private async Task PersistAsync()
+    {
+        await _writing.WaitAsync();
+        try
+        {
+            _dirty = false;
+            await _store.WriteStateAsync();
+        }
+        catch (Exception e)
+        {
+            _dirty = true;
+            _log.LogWarning("run {Run}: state not persisted yet: {Error}", RunId, e.Message);
+        }
+        finally { _writing.Release(); }
+    }
+
+    private async Task ListAsync()
+    {
+        var s = State!;
+        try { await GrainFactory.GetGrain<IRunDirectoryGrain>(0).Put(new RunListing(s.RunId, s.Cohort, s.OutputDirectory, s.Status, s.StartedAt)); }
+        catch (Exception e) { _log.LogWarning("run {Run}: directory not updated: {Error}", s.RunId, e.Message); }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using BatchCohort.Runtime.Coordination;
+using BatchCohort.Runtime.Storage;
+using Orleans.Runtime;
+using Orleans.Storage;
+
+namespace BatchCohort.Host;
+
+/// <summary>
+/// Grain storage in local files, for the embedded silo: run state lives beside the run's outputs. A cohort-run
+/// grain's state is <c>runs/state.json</c> (the file a person or a script reads; it holds the current run of that
+/// output folder), every other grain's is <c>runs/grains/&lt;state&gt;-&lt;key&gt;.json</c>. JSON written atomically
+/// (temp file + rename); the ETag is the SHA-256 of the file, so a stale writer gets an InconsistentStateException.
+/// </summary>
+public sealed class FileGrainStorage(string runsDirectory) : IGrainStorage
+{
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Locks = new(StringComparer.Ordinal);
+
+    public string PathOf(string stateName, GrainId grainId) =>
+        grainId.Type.ToString() == "cohortrun"
+            ? RunState.StatePath(Path.GetDirectoryName(runsDirectory.TrimEnd(Path.DirectorySeparatorChar))!)
+            : Path.Combine(runsDirectory, "grains", $"{stateName}-{Escape(grainId.Key.ToString()!)}.json");
+
+    private static string Escape(string key)
+    {
+        var safe = new string(key.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+        if (safe.Length > 80) safe = safe[..80];
+        return safe + "-" + Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..8].ToLowerInvariant();
+    }
+
+    private static string ETagOf(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes))[..16];
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var path = PathOf(stateName, grainId);
+        if (!File.Exists(path)) { grainState.ETag = null; grainState.RecordExists = false; return; }
+        var bytes = await File.ReadAllBytesAsync(path);
+        grainState.ETag = ETagOf(bytes);
+        T? value;
+        try { value = JsonSerializer.Deserialize<T>(bytes, Json.Options); }
+        catch (JsonException) { value = default; }
+        // runs/state.json holds the folder's current run: another run's state is not this grain's
+        if (value is null || (value is RunState r && r.RunId != grainId.Key.ToString())) { grainState.RecordExists = false; return; }
+        grainState.State = value;
+        grainState.RecordExists = true;
+    }
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var path = PathOf(stateName, grainId);
+        var gate = Locks.GetOrAdd(path, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync();
+        try
+        {
+            string? current = File.Exists(path) ? ETagOf(await File.ReadAllBytesAsync(path)) : null;
+            if (current is not null && grainState.ETag is not null && current != grainState.ETag)
+                throw new InconsistentStateException($"{path} was changed by another writer", current, grainState.ETag);
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(grainState.State, Json.Options);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            AtomicFile.WriteAllBytes(path, bytes);
+            grainState.ETag = ETagOf(bytes);
+            grainState.RecordExists = true;
+        }
+        finally { gate.Release(); }
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var path = PathOf(stateName, grainId);
+        if (File.Exists(path)) File.Delete(path);
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Grain state as System.Text.Json (the same JSON as the embedded files) in Redis and Azure blobs.</summary>
+public sealed class JsonStateSerializer : IGrainStorageSerializer
+{
+    public BinaryData Serialize<T>(T? input) => new(JsonSerializer.SerializeToUtf8Bytes(input, Json.Options));
+
+    public T Deserialize<T>(BinaryData input) => JsonSerializer.Deserialize<T>(input.ToMemory().Span, Json.Options)!;
+}
