@@ -97,7 +97,7 @@ public static class SubjectPipeline
             // inner-table band up to the bright diploë or scalp). The atlas ICV carried over only bounds the search,
             // widely dilated, so an affine that cannot place a boundary across anatomies does not decide it.
             var searchZone = BinaryMorphology.BinaryDilation(icvProp, settings.IcvSearchMm).And(head);
-            icv = IntracranialBoundary.FromImage(subject, firstBrain.Envelope, searchZone, settings.IcvShellMm, (float)((first.Centres[0] + first.Centres[1]) / 2));
+            icv = IntracranialBoundary.FromImage(subject, firstBrain.Envelope, searchZone, settings.IcvShellMm, float.NaN);
             // Pass 2: tissues and brain inside the subject's own ICV; everything in the ICV that is not brain is CSF.
             tissue = TissueClassifier.Classify(subject, icv, settings.Tissue);
             brain = BrainSegmentation.Segment(tissue, icv, settings.Brain);

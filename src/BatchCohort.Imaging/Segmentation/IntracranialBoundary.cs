@@ -17,7 +17,8 @@ public static class IntracranialBoundary
     /// <summary>Closing radius (mm) that seals the brain envelope's fissures before the band is searched.</summary>
     public const double ClosingMm = 4;
 
-    /// <param name="darkThreshold">Highest intensity that is "dark" (CSF or bone): the pipeline passes the midpoint of the
+    /// <param name="darkThreshold">Highest intensity that is "dark" (CSF or bone); NaN (what the pipeline passes): Otsu's
+    /// threshold of the shell. The midpoint of the
     /// CSF and grey-matter centres of the subject's own tissue model. (Otsu's threshold of the shell, the atlas
     /// derivation's choice, splits bone from CSF instead when the shell holds no bright marrow or scalp.)</param>
     public static Mask FromImage(Volume subject, Mask brainEnvelope, Mask searchZone, double maxMm, float darkThreshold)
@@ -32,6 +33,13 @@ public static class IntracranialBoundary
         var shell = reach.AndNot(b1);
         var d = subject.Data;
         if (shell.IsEmpty()) throw new ArgumentException("no voxels around the brain: it fills the search zone");
+        if (float.IsNaN(darkThreshold))
+        {
+            // NaN: Otsu's threshold of the shell around the brain (measured better on Colin27-derived subjects)
+            var vals = new List<float>();
+            for (int i = 0; i < d.Length; i++) if (shell.Data[i] != 0) vals.Add(d[i]);
+            darkThreshold = BatchCohort.Imaging.Processing.Thresholds.Otsu(vals.ToArray());
+        }
         // dark voxels of the shell, plus the envelope itself (the seed)
         var passable = new byte[d.Length];
         for (int i = 0; i < d.Length; i++)
