@@ -40,6 +40,14 @@ public static class CliApp
         try
         {
             var parse = root.Parse(args);
+            if (parse.Errors.Count > 0 && !IsHelpOrVersion(args))
+            {
+                // a usage error is bad input: one line per problem, exit 2 (System.CommandLine's own default is 1)
+                var e = config.Error ?? Console.Error;
+                foreach (var pe in parse.Errors) e.WriteLine($"batchcohort: error: {pe.Message}");
+                e.WriteLine($"batchcohort: see 'batchcohort {string.Join(' ', parse.CommandResult.Command is RootCommand ? Array.Empty<string>() : new[] { parse.CommandResult.Command.Name })} --help'".Replace("  ", " "));
+                return ExitCodes.BadInput;
+            }
             return await parse.InvokeAsync(config);
         }
         catch (Exception ex)
@@ -56,6 +64,9 @@ public static class CliApp
         bool debug = Environment.GetEnvironmentVariable("BATCHCOHORT_DEBUG") == "1";
         switch (ex)
         {
+            case BatchCohort.Runtime.Cohorts.CohortValidationException v:
+                foreach (var p in v.Problems) err.WriteLine($"batchcohort: error: {OneLine(p)}");
+                return ExitCodes.BadInput;
             case OperationCanceledException:
                 err.WriteLine("batchcohort: interrupted");
                 return ExitCodes.Interrupted;
@@ -72,6 +83,9 @@ public static class CliApp
                 return ExitCodes.InternalError;
         }
     }
+
+    private static bool IsHelpOrVersion(string[] args) =>
+        args.Any(a => a is "-h" or "--help" or "-?" or "/?" or "/h") || (args.Length == 1 && args[0] == "--version");
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
 

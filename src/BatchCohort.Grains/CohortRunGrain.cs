@@ -263,8 +263,11 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             error = e;
             _log.LogError("run {Run}: group stage failed: {Error}", s.RunId, e.Message);
             s.Notes = new List<string> { "group stage failed: " + e.Message.ReplaceLineEndings(" ") };
+            // no statistics of an earlier run may stay beside this run's measures
+            try { CohortGroupStage.RemoveStaleStatistics(s.OutputDirectory); }
+            catch (IOException io) { _log.LogWarning("run {Run}: stale statistics not removed: {Error}", s.RunId, io.Message); }
         }
-        s.Status = RunState.Completed;
+        s.Status = error is null ? RunState.Completed : RunState.GroupFailed;
         s.FinishedAt = DateTimeOffset.UtcNow;
         _local?.Set(s.RunId, summary, error);
         await PersistAsync();

@@ -48,7 +48,7 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
     {
         options ??= new CohortRunOptions();
         int jobs = options.Jobs ?? RunPlanner.DefaultJobs();
-        var plan = await RunPlanner.PlanAsync(cohort, measurer.PipelineVersion, options.NewRun, jobs, _obs, ct);
+        var plan = await RunPlanner.PlanAsync(cohort, measurer.PipelineVersion, options.NewRun, jobs, _obs, ct, measurer);
         var runs = Path.Combine(plan.Manifest.OutputDirectory, "runs");
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "batchcohort" });
         builder.UseOrleans(silo => silo.UseEmbedded(runs).AddBatchCohort(measurer, jobs));

@@ -13,6 +13,16 @@ public class ImageFormatException : IOException
         Problem = problem;
     }
 
+    /// <summary>A folder in which no reader found an image.</summary>
+    public static ImageFormatException NoImagesIn(string folder) =>
+        new(folder, "no image files found", $"no image files found in {folder} (looked for .nii, .nii.gz, .hdr/.img, DICOM)");
+
+    private ImageFormatException(string path, string problem, string message) : base(message)
+    {
+        FilePath = path;
+        Problem = problem;
+    }
+
     public string FilePath { get; }
     public string Problem { get; }
 }

@@ -96,7 +96,7 @@ public static class CohortGroupStage
         if (skip is null)
         {
             var spec = BuildSpec(m, table, groupColumn!, notes);
-            if (spec.Measures.Count == 0 && spec.Normalise.Count == 0) skip = "none of the analyses' measures is in the table";
+            if (spec.Measures.Count == 0 && spec.Normalise.Count == 0 && spec.Correlations!.Count == 0) skip = "none of the analyses' measures is in the table";
             else
             {
                 stats = GroupStage.Run(table, spec);
@@ -145,12 +145,27 @@ public static class CohortGroupStage
         }
         else
         {
+            // the previous run's statistics must not stay beside the new measures as if they were this run's
+            RemoveStaleStatistics(m.OutputDirectory);
             notes.Add("no group statistics: " + skip);
             AtomicFile.WriteAllText(reportPath, FallbackReport(m, runInfo, failed, thumbs, skip!, notes));
             text = "cohort table (no group statistics: " + skip + ")\n" + measures.ToText(50);
         }
         outputs.Add("group/report.html");
         return new GroupSummary(text, outputs, notes, table, stats);
+    }
+
+    /// <summary>The statistics files of the group stage (relative to group/).</summary>
+    public static readonly string[] StatisticsFiles = { "stats.parquet", "stats.csv", "stats.json", "descriptives.csv" };
+
+    /// <summary>Deletes a previous run's statistics (a run whose group stage produced none must not leave them beside its new measures).</summary>
+    public static void RemoveStaleStatistics(string outputDirectory)
+    {
+        foreach (var f in StatisticsFiles)
+        {
+            var p = Path.Combine(outputDirectory, "group", f);
+            if (File.Exists(p)) File.Delete(p);
+        }
     }
 
     /// <summary>The per-subject measures as a table: participant_id (BIDS form, "sub-&lt;label&gt;"), then measures (first-seen order), then text labels.</summary>
@@ -243,10 +258,13 @@ public static class CohortGroupStage
     {
         var measures = new List<string>();
         var covariates = new List<string>();
-        var correlate = new List<string>();
+        var pairs = new List<CorrelationPair>();
         var normalise = new List<NormaliseSpec>();
+        var analysisOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        var derivedNames = m.Analyses.Where(a => a.Type == AnalysisType.Normalise).Select(a => a.DerivedName!).ToHashSet(StringComparer.Ordinal);
         bool Numeric(string name, string role)
         {
+            if (derivedNames.Contains(name)) return true;
             var c = table.Find(name);
             if (c is null) { notes.Add($"{role} '{name}' is not in the table; skipped"); return false; }
             if (!c.IsNumeric) { notes.Add($"{role} '{name}' is not numeric ({c.Type}); skipped"); return false; }
@@ -257,7 +275,8 @@ public static class CohortGroupStage
             switch (a.Type)
             {
                 case AnalysisType.CompareGroups:
-                    foreach (var x in a.Measures) if (!measures.Contains(x) && Numeric(x, "measure")) measures.Add(x);
+                    foreach (var x in a.Measures)
+                        if (!measures.Contains(x) && !derivedNames.Contains(x) && Numeric(x, "measure")) { measures.Add(x); analysisOf[x] = a.Label; }
                     foreach (var c in a.Covariates)
                     {
                         if (covariates.Contains(c)) continue;
@@ -266,12 +285,18 @@ public static class CohortGroupStage
                     }
                     break;
                 case AnalysisType.Correlate:
-                    if (!correlate.Contains(a.With!) && Numeric(a.With!, "correlation variable")) correlate.Add(a.With!);
-                    foreach (var x in a.Measures) if (!measures.Contains(x) && Numeric(x, "measure")) measures.Add(x);
+                    // exactly the pairs the manifest names: each measure of this analysis with its "with" column
+                    if (!Numeric(a.With!, "correlation variable")) break;
+                    foreach (var x in a.Measures)
+                        if (Numeric(x, "measure") && !pairs.Any(p => p.Measure == x && p.With == a.With))
+                            pairs.Add(new CorrelationPair(x, a.With!, a.Label));
                     break;
                 case AnalysisType.Normalise:
                     if (Numeric(a.Measures[0], "measure") && Numeric(a.With!, "head-size column"))
+                    {
                         normalise.Add(new NormaliseSpec(a.Measures[0], a.With!, a.Method == "residual" ? NormalisationMethod.Residual : NormalisationMethod.Ratio, a.Name));
+                        analysisOf[a.DerivedName!] = a.Label;
+                    }
                     break;
             }
         }
@@ -281,7 +306,9 @@ public static class CohortGroupStage
             Levels = new[] { m.Groups!.Reference }.Concat(m.Groups.Levels.Select(l => l.Name).Where(l => l != m.Groups.Reference)).ToList(),
             Measures = measures,
             Covariates = covariates,
-            CorrelateWith = correlate,
+            Correlations = pairs,
+            Fdr = m.Fdr,
+            AnalysisOf = analysisOf,
             Normalise = normalise,
             SubjectColumn = IdColumn,
         };

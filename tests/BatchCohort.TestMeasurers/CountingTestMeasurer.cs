@@ -44,6 +44,16 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
     public int DelayMs { get; }
     public string PipelineVersion { get; }
 
+    /// <summary>The columns it produces, declared as the product's measurer declares its own (so manifests are checked).</summary>
+    public IReadOnlyList<string> MeasureNames { get; } = new[] { "icv_ml", "brain_ml", "nwbv", "brain_icv_ratio" };
+
+    public IReadOnlyList<string> LabelNames { get; } = new[] { "qc_flags" };
+
+    /// <summary>The pipeline's settings (it stands in for the pipeline, so a manifest written for the pipeline is
+    /// valid for it), plus its own "scale", which multiplies brain_ml.</summary>
+    public SettingsCatalog Settings { get; } = new(PipelineSettingsCatalog.Catalog.Definitions.Append(
+        new SettingDefinition("scale", SettingKind.Number, 1.0, "Multiplies brain_ml (test only).", 0.01, 100)));
+
     private int _calls;
     /// <summary>Completed measurements in this process.</summary>
     public int Calls => Volatile.Read(ref _calls);

@@ -155,11 +155,12 @@ public static class HtmlReport
 
         // ---- tests
         sb.Append("<section id=\"tests\"><h2>Group differences and effect sizes</h2>");
-        sb.Append("<p class=\"muted\">Difference = group − reference. Welch's t does not assume equal variances; the adjusted model is OLS with the listed covariates. q: Benjamini–Hochberg FDR across all the run's tests. Rows with q &lt; 0.05 are highlighted.</p>");
+        string fdrFamily = spec.Fdr switch { FdrFamily.All => "one family of all the run's tests", FdrFamily.PerAnalysis => "each analysis's tests of one kind", _ => "each kind of test (Welch, Student, adjusted model, Pearson, Spearman) across the measures" };
+        sb.Append("<p class=\"muted\">Difference = group − reference. Welch's t does not assume equal variances; the adjusted model is OLS with the listed covariates. q: Benjamini–Hochberg FDR within " + fdrFamily + ". Rows with q &lt; 0.05 are highlighted.</p>");
         sb.Append("<div class=\"scroll\"><table class=\"tests\"><thead><tr><th>measure (contrast)</th><th>difference [95% CI]</th><th>Welch t (df)</th><th>p</th><th>q</th><th>Hedges' g [95% CI]</th><th>Student p</th><th>adj. β ± SE</th><th>adj. p</th><th>adj. q</th></tr></thead><tbody>");
         var st = r.Stats;
         var forest = new List<(string, double, double, double)>();
-        foreach (var m in r.Measures)
+        foreach (var m in r.ComparedMeasures)
         {
             for (int k = 1; k < r.Levels.Count; k++)
             {
@@ -185,11 +186,10 @@ public static class HtmlReport
             }
         }
         sb.Append("</tbody></table></div>");
-        if (spec.CorrelateWith.Count > 0)
+        if (r.Correlations.Count > 0)
         {
             sb.Append("<h3>Correlations</h3><table><thead><tr><th>measure</th><th>with</th><th>n</th><th>Pearson r</th><th>p</th><th>q</th><th>Spearman ρ</th><th>p</th><th>q</th></tr></thead><tbody>");
-            foreach (var m in r.Measures)
-                foreach (var v in spec.CorrelateWith)
+            foreach (var (m, v, _) in r.Correlations)
                 {
                     int pr = FindRow(st, m, "pearson", v, null), sr = FindRow(st, m, "spearman", v, null);
                     bool sig = (pr >= 0 && D(st, "q", pr) < 0.05) || (sr >= 0 && D(st, "q", sr) < 0.05);
@@ -208,7 +208,7 @@ public static class HtmlReport
 
         // ---- box/strip plots
         sb.Append("<section id=\"plots\"><h2>Measures by group</h2><div class=\"grid\">");
-        foreach (var m in r.Measures)
+        foreach (var m in r.ComparedMeasures)
         {
             var y = data.GetDoubles(m);
             var groups = r.Levels.Select(l => Enumerable.Range(0, y.Length).Where(i => labels[i] == l).Select(i => y[i]).ToArray()).ToList();

@@ -12,6 +12,26 @@ public sealed record NormaliseSpec(string Measure, string IcvColumn, Normalisati
     public string Output => OutputName ?? (Method == NormalisationMethod.Ratio ? $"{Measure}_{IcvColumn}_ratio" : $"{Measure}_adj");
 }
 
+/// <summary>One correlation to compute: a measure against a numeric column; <paramref name="Analysis"/> names the
+/// analysis that asked for it (its FDR family under <see cref="FdrFamily.PerAnalysis"/>).</summary>
+public sealed record CorrelationPair(string Measure, string With, string? Analysis = null);
+
+/// <summary>
+/// Which tests share one Benjamini–Hochberg correction. Student t, Welch t and the OLS group term test the same
+/// contrast of the same measure in three ways: putting all three in one family counts each hypothesis three times.
+/// </summary>
+public enum FdrFamily
+{
+    /// <summary>One family per test kind (student_t, welch_t, ols group terms, pearson, spearman), across all measures
+    /// and correlations: each kind is a complete analysis on its own, so each is corrected for the measures it tests.
+    /// The default.</summary>
+    PerTest,
+    /// <summary>One family per analysis of the manifest and test kind (e.g. analyses[0]'s Welch tests).</summary>
+    PerAnalysis,
+    /// <summary>Every test in one family (the most conservative; the behaviour before families existed).</summary>
+    All,
+}
+
 /// <summary>What the group stage computes.</summary>
 public sealed record GroupStageSpec
 {
@@ -29,8 +49,20 @@ public sealed record GroupStageSpec
     /// first level in ordinal order as reference).</summary>
     public IReadOnlyList<string> Covariates { get; init; } = Array.Empty<string>();
 
-    /// <summary>Numeric columns each measure is correlated with (Pearson and Spearman), e.g. ["age"].</summary>
+    /// <summary>Numeric columns each measure is correlated with (Pearson and Spearman), e.g. ["age"]; ignored when
+    /// <see cref="Correlations"/> is given.</summary>
     public IReadOnlyList<string> CorrelateWith { get; init; } = Array.Empty<string>();
+
+    /// <summary>The exact correlations to compute (measure, column); a measure named only here is correlated, not
+    /// compared between groups. Null: every measure × every <see cref="CorrelateWith"/> column.</summary>
+    public IReadOnlyList<CorrelationPair>? Correlations { get; init; }
+
+    /// <summary>Which tests share a Benjamini–Hochberg correction (the stats table's "family" column names it).</summary>
+    public FdrFamily Fdr { get; init; } = FdrFamily.PerTest;
+
+    /// <summary>For <see cref="FdrFamily.PerAnalysis"/>: the analysis each compared (or derived) measure belongs to.
+    /// A measure not named here belongs to the analysis "stats".</summary>
+    public IReadOnlyDictionary<string, string>? AnalysisOf { get; init; }
 
     /// <summary>Normalised measures to derive (and test) before the tests.</summary>
     public IReadOnlyList<NormaliseSpec> Normalise { get; init; } = Array.Empty<NormaliseSpec>();
@@ -43,8 +75,11 @@ public sealed record GroupStageSpec
 public sealed class GroupStageResult
 {
     internal GroupStageResult(GroupStageSpec spec, IReadOnlyList<string> levels, IReadOnlyList<string> measures, Table data,
-        Table stats, Table descriptives, IReadOnlyList<string> warnings, IReadOnlyDictionary<string, ResidualAdjustment> adjustments)
+        Table stats, Table descriptives, IReadOnlyList<string> warnings, IReadOnlyDictionary<string, ResidualAdjustment> adjustments,
+        IReadOnlyList<string>? compared = null, IReadOnlyList<CorrelationPair>? correlations = null)
     {
+        ComparedMeasures = compared ?? measures;
+        Correlations = correlations ?? Array.Empty<CorrelationPair>();
         Spec = spec; Levels = levels; Measures = measures; Data = data; Stats = stats; Descriptives = descriptives;
         Warnings = warnings; Adjustments = adjustments;
     }
@@ -54,8 +89,14 @@ public sealed class GroupStageResult
     /// <summary>The levels compared, reference first.</summary>
     public IReadOnlyList<string> Levels { get; }
 
-    /// <summary>Measures tested (raw then derived).</summary>
+    /// <summary>Measures tested (raw, then derived, then those only correlated).</summary>
     public IReadOnlyList<string> Measures { get; }
+
+    /// <summary>Measures compared between the groups (descriptives, t-tests, OLS).</summary>
+    public IReadOnlyList<string> ComparedMeasures { get; }
+
+    /// <summary>The correlations computed (measure, column).</summary>
+    public IReadOnlyList<CorrelationPair> Correlations { get; }
 
     /// <summary>The input table restricted to rows in <see cref="Levels"/>, with derived (normalised) columns added.</summary>
     public Table Data { get; }
@@ -63,7 +104,8 @@ public sealed class GroupStageResult
     /// <summary>
     /// One row per test: measure, test (student_t, welch_t, ols, pearson, spearman), term, contrast, n, n1, n2, mean1,
     /// mean2, estimate, se, ci_low, ci_high, statistic, df, p, log10_p, q (Benjamini–Hochberg across the run's tests),
-    /// cohen_d (+ CI), hedges_g (+ CI), note (why a test could not be computed).
+    /// cohen_d (+ CI), hedges_g (+ CI), note (why a test could not be computed), family (the Benjamini–Hochberg
+    /// family the row's q was computed in; see <see cref="FdrFamily"/>).
     /// </summary>
     public Table Stats { get; }
 
@@ -113,9 +155,13 @@ public static class GroupStage
     {
         ArgumentNullException.ThrowIfNull(table);
         var groupCol = table[spec.GroupColumn];
-        if (spec.Measures.Count == 0 && spec.Normalise.Count == 0) throw new ArgumentException("no measures to test (give at least one measure)");
+        if (spec.Measures.Count == 0 && spec.Normalise.Count == 0 && (spec.Correlations?.Count ?? 0) == 0) throw new ArgumentException("no measures to test (give at least one measure)");
         foreach (var m in spec.Measures) RequireNumeric(table, m, "measure");
         foreach (var c in spec.CorrelateWith) RequireNumeric(table, c, "correlation variable");
+        foreach (var pair in spec.Correlations ?? Array.Empty<CorrelationPair>()) RequireNumeric(table, pair.With, "correlation variable");
+        foreach (var ns in spec.Normalise)
+            if (table.HasColumn(ns.Output) || spec.Normalise.Count(o => o.Output == ns.Output) > 1)
+                throw new ArgumentException($"the derived measure '{ns.Output}' would overwrite {(table.HasColumn(ns.Output) ? "the existing column" : "another derived measure named")} '{ns.Output}': give it another name");
         foreach (var c in spec.Covariates) _ = table[c];
         foreach (var ns in spec.Normalise) { RequireNumeric(table, ns.Measure, "measure"); RequireNumeric(table, ns.IcvColumn, "ICV column"); }
 
@@ -143,6 +189,7 @@ public static class GroupStage
 
         // derived measures
         var measures = spec.Measures.ToList();
+        var derivedFailed = new List<(string Output, string Note)>();
         var adjustments = new Dictionary<string, ResidualAdjustment>(StringComparer.Ordinal);
         var warnings = new List<string>();
         foreach (var ns in spec.Normalise)
@@ -155,8 +202,19 @@ public static class GroupStage
             {
                 var fitRows = new bool[m.Length];
                 for (int i = 0; i < m.Length; i++) fitRows[i] = levelIndex[i] == 0;
-                derived = Normalisation.Residual(m, icv, fitRows, out var fit, ns.Output);
-                adjustments[ns.Output] = fit;
+                try
+                {
+                    derived = Normalisation.Residual(m, icv, fitRows, out var fit, ns.Output);
+                    adjustments[ns.Output] = fit;
+                }
+                catch (StatisticsException e)
+                {
+                    // an adjustment that cannot be fitted becomes a row with a note, not a stopped group stage
+                    warnings.Add(e.Message);
+                    derivedFailed.Add((ns.Output, e.Message));
+                    if (!measures.Contains(ns.Output)) measures.Add(ns.Output);
+                    continue;
+                }
             }
             data = data.With(new DoubleColumn(ns.Output, derived));
             if (!measures.Contains(ns.Output)) measures.Add(ns.Output);
@@ -164,7 +222,18 @@ public static class GroupStage
 
         // covariate design columns (shared by every measure)
         var covTerms = new List<(string Name, double[] Values)>();
-        foreach (var c in spec.Covariates) covTerms.AddRange(DesignColumns(data, c));
+        string? olsNote = null;
+        foreach (var c in spec.Covariates)
+        {
+            try { covTerms.AddRange(DesignColumns(data, c)); }
+            catch (StatisticsException e)
+            {
+                // e.g. a covariate with a single level among the compared subjects: the model is fitted without it, and says so
+                var note = e.Message + "; the OLS models are fitted without it";
+                warnings.Add(note);
+                olsNote = olsNote is null ? note : olsNote + "; " + note;
+            }
+        }
         var groupTerms = new List<(string Name, double[] Values)>();
         for (int k = 1; k < levels.Count; k++)
         {
@@ -174,17 +243,41 @@ public static class GroupStage
         }
 
         // each measure is independent: analyse them in parallel, then assemble in the requested order
-        var corrCache = spec.CorrelateWith.ToDictionary(v => v, v => { var x = data.GetDoubles(v); return (x, HasNaN(x) ? null : Correlation.Ranks(x)); });
+        var pairs = spec.Correlations?.ToList() ?? measures.SelectMany(m => spec.CorrelateWith.Select(v => new CorrelationPair(m, v))).ToList();
+        var compared = new HashSet<string>(measures, StringComparer.Ordinal);
+        pairs.RemoveAll(p => derivedFailed.Any(f => f.Output == p.Measure));
+        foreach (var pair in pairs)
+        {
+            if (!data.HasColumn(pair.Measure)) throw new ArgumentException($"correlation measure '{pair.Measure}' is not in the table");
+            RequireNumeric(data, pair.Measure, "measure");
+            if (!measures.Contains(pair.Measure)) measures.Add(pair.Measure);
+        }
+        var corrCache = pairs.Select(p => p.With).Distinct().ToDictionary(v => v, v => { var x = data.GetDoubles(v); return (x, HasNaN(x) ? null : Correlation.Ranks(x)); });
         var parts = new (StatsBuilder Stats, DescBuilder Desc, List<string> Warnings)[measures.Count];
         Parallel.For(0, measures.Count, mi =>
         {
             var measure = measures[mi];
+            var stats0 = new StatsBuilder();
+            var warnings0 = new List<string>();
+            var failedDerived = derivedFailed.FirstOrDefault(f => f.Output == measure);
+            if (failedDerived.Output is not null)
+            {
+                stats0.AddFailed(measure, "normalise", null, null, failedDerived.Note);
+                parts[mi] = (stats0, new DescBuilder(), warnings0);
+                return;
+            }
+            if (!compared.Contains(measure))
+            {
+                // named only by a correlation: correlated, not compared between the groups
+                CorrelateMeasure(measure, data.GetDoubles(measure), stats0, warnings0);
+                parts[mi] = (stats0, new DescBuilder(), warnings0);
+                return;
+            }
             var stats = new StatsBuilder();
             var desc = new DescBuilder();
             var warnings = new List<string>();
             parts[mi] = (stats, desc, warnings);
             var y = data.GetDoubles(measure);
-            var yRanks = HasNaN(y) ? null : Correlation.Ranks(y);
             var byLevel = new List<double>[levels.Count];
             for (int k = 0; k < levels.Count; k++) byLevel[k] = new List<double>();
             for (int i = 0; i < y.Length; i++) byLevel[levelIndex[i]].Add(y[i]);
@@ -222,7 +315,7 @@ public static class GroupStage
                 {
                     bool isGroup = term.Name.StartsWith(spec.GroupColumn + "[T.", StringComparison.Ordinal);
                     string? contrast = isGroup ? $"{term.Name[(spec.GroupColumn.Length + 3)..^1]} - {levels[0]}" : null;
-                    stats.AddOls(measure, term, fit, contrast, isGroup);
+                    stats.AddOls(measure, term, fit, contrast, isGroup, olsNote);
                 }
             }
             catch (StatisticsException e)
@@ -230,8 +323,15 @@ public static class GroupStage
                 stats.AddFailed(measure, "ols", spec.GroupColumn, null, e.Message);
                 warnings.Add(e.Message);
             }
-            foreach (var v in spec.CorrelateWith)
+            CorrelateMeasure(measure, y, stats, warnings);
+        });
+
+        void CorrelateMeasure(string measure, double[] y, StatsBuilder stats, List<string> warnings)
+        {
+            var yRanks = HasNaN(y) ? null : Correlation.Ranks(y);
+            foreach (var pair in pairs.Where(p => p.Measure == measure))
             {
+                var v = pair.With;
                 var (x, xRanks) = corrCache[v];
                 foreach (var method in new[] { "pearson", "spearman" })
                 {
@@ -241,7 +341,7 @@ public static class GroupStage
                         var r = method == "pearson" ? Correlation.Pearson(y, x, what)
                             : yRanks is not null && xRanks is not null ? Correlation.SpearmanFromRanks(yRanks, xRanks, what)
                             : Correlation.Spearman(y, x, what);
-                        stats.AddCorrelation(measure, v, r);
+                        stats.AddCorrelation(measure, v, r, pair.Analysis);
                     }
                     catch (StatisticsException e)
                     {
@@ -250,12 +350,13 @@ public static class GroupStage
                     }
                 }
             }
-        });
+        }
         var stats = new StatsBuilder();
         var desc = new DescBuilder();
         foreach (var part in parts) { stats.Append(part.Stats); desc.Append(part.Desc); warnings.AddRange(part.Warnings); }
-        var statsTable = stats.Build();
-        return new GroupStageResult(spec, levels, measures, data, statsTable, desc.Build(), warnings, adjustments);
+        var statsTable = stats.Build(spec.Fdr, spec.AnalysisOf);
+        return new GroupStageResult(spec, levels, measures, data, statsTable, desc.Build(), warnings, adjustments,
+            measures.Where(m => compared.Contains(m) && !derivedFailed.Any(f => f.Output == m)).ToList(), pairs);
     }
 
     private static bool HasNaN(double[] v)
@@ -322,9 +423,9 @@ public static class GroupStage
 
         public void Append(StatsBuilder o) { _rows.AddRange(o._rows); _family.AddRange(o._family); }
 
-        private Dictionary<string, object?> Row(string measure, string test, string? term, string? contrast, bool family)
+        private Dictionary<string, object?> Row(string measure, string test, string? term, string? contrast, bool family, string? analysis = null)
         {
-            var r = new Dictionary<string, object?> { ["measure"] = measure, ["test"] = test, ["term"] = term, ["contrast"] = contrast };
+            var r = new Dictionary<string, object?> { ["measure"] = measure, ["test"] = test, ["term"] = term, ["contrast"] = contrast, [AnalysisKey] = analysis };
             _rows.Add(r);
             _family.Add(family);
             return r;
@@ -344,16 +445,19 @@ public static class GroupStage
             r["note"] = note;
         }
 
-        public void AddOls(string measure, OlsTerm term, OlsResult fit, string? contrast, bool isGroup)
+        private const string AnalysisKey = "\0analysis";
+
+        public void AddOls(string measure, OlsTerm term, OlsResult fit, string? contrast, bool isGroup, string? note)
         {
             var r = Row(measure, "ols", term.Name, contrast, isGroup);
+            r["note"] = note;
             r["n"] = fit.N; r["estimate"] = term.Coefficient; r["se"] = term.Se; r["ci_low"] = term.CiLow; r["ci_high"] = term.CiHigh;
             r["statistic"] = term.T; r["df"] = (double)fit.DfResidual; r["p"] = term.P; r["log10_p"] = term.LogP / Math.Log(10);
         }
 
-        public void AddCorrelation(string measure, string variable, CorrelationResult c)
+        public void AddCorrelation(string measure, string variable, CorrelationResult c, string? analysis)
         {
-            var r = Row(measure, c.Method, variable, null, true);
+            var r = Row(measure, c.Method, variable, null, true, analysis);
             r["n"] = c.N; r["estimate"] = c.R; r["statistic"] = c.T; r["df"] = c.Df; r["p"] = c.P; r["log10_p"] = c.LogP / Math.Log(10);
         }
 
@@ -368,13 +472,30 @@ public static class GroupStage
         private static readonly string[] DoubleCols = { "mean1", "mean2", "estimate", "se", "ci_low", "ci_high", "statistic", "df", "p", "log10_p", "q",
             "cohen_d", "cohen_d_ci_low", "cohen_d_ci_high", "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high" };
 
-        public Table Build()
+        public Table Build(FdrFamily fdr, IReadOnlyDictionary<string, string>? analysisOf)
         {
-            // Benjamini–Hochberg across the run's tests (the family rows that have a p)
-            var p = new double[_rows.Count];
-            for (int i = 0; i < p.Length; i++) p[i] = _family[i] && _rows[i].TryGetValue("p", out var v) && v is double d ? d : double.NaN;
-            var q = Fdr.BenjaminiHochberg(p);
-            for (int i = 0; i < p.Length; i++) if (!double.IsNaN(q[i])) _rows[i]["q"] = q[i];
+            // Benjamini–Hochberg within each family, over the rows that have a p (not OLS intercepts or covariate terms)
+            var families = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+            for (int i = 0; i < _rows.Count; i++)
+            {
+                if (!_family[i] || !(_rows[i].TryGetValue("p", out var v) && v is double pv && !double.IsNaN(pv))) continue;
+                var test = (string)_rows[i]["test"]!;
+                var analysis = _rows[i][AnalysisKey] as string ?? analysisOf?.GetValueOrDefault((string)_rows[i]["measure"]!) ?? "stats";
+                var key = fdr switch
+                {
+                    FdrFamily.All => "all",
+                    FdrFamily.PerTest => test,
+                    _ => analysis + ":" + test,
+                };
+                _rows[i]["family"] = key;
+                if (!families.TryGetValue(key, out var list)) families[key] = list = new List<int>();
+                list.Add(i);
+            }
+            foreach (var rows in families.Values)
+            {
+                var q = Fdr.BenjaminiHochberg(rows.Select(i => (double)_rows[i]["p"]!).ToArray());
+                for (int k = 0; k < rows.Count; k++) _rows[rows[k]]["q"] = q[k];
+            }
 
             var cols = new List<Column>();
             foreach (var name in StringCols) cols.Add(new StringColumn(name, _rows.Select(r => r.GetValueOrDefault(name) as string).ToArray()));
@@ -387,6 +508,7 @@ public static class GroupStage
             foreach (var name in DoubleCols)
                 cols.Add(Num(name, _rows.Select(r => r.GetValueOrDefault(name) is double d ? d : double.NaN)));
             cols.Add(new StringColumn("note", _rows.Select(r => r.GetValueOrDefault("note") as string).ToArray()));
+            cols.Add(new StringColumn("family", _rows.Select(r => r.GetValueOrDefault("family") as string).ToArray()));
             return new Table(cols);
         }
     }

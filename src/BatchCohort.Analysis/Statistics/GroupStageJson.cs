@@ -36,7 +36,26 @@ internal static class GroupStageJson
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteString("fdr", "Benjamini-Hochberg across the run's tests (t-tests, OLS group terms, correlations)");
+        if (r.Spec.Correlations is { } pairs)
+        {
+            w.WriteStartArray("correlations");
+            foreach (var p in pairs)
+            {
+                w.WriteStartObject();
+                w.WriteString("measure", p.Measure);
+                w.WriteString("with", p.With);
+                if (p.Analysis is not null) w.WriteString("analysis", p.Analysis);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        w.WriteString("fdr", r.Spec.Fdr switch
+        {
+            FdrFamily.All => "Benjamini-Hochberg in one family: every t-test, OLS group term and correlation",
+            FdrFamily.PerAnalysis => "Benjamini-Hochberg in one family per analysis and test kind (the stats table's family column)",
+            _ => "Benjamini-Hochberg in one family per test kind (student_t, welch_t, ols group terms, pearson, spearman) across the measures",
+        });
+        w.WriteString("fdr_family", r.Spec.Fdr switch { FdrFamily.All => "all", FdrFamily.PerAnalysis => "per-analysis", _ => "per-test" });
         w.WriteString("effect_size_ci", "Hedges & Olkin normal approximation: SE(d) = sqrt((n1+n2)/(n1 n2) + d^2/(2(n1+n2))); SE(g) = J SE(d)");
         w.WriteEndObject();
         w.WritePropertyName("descriptives");

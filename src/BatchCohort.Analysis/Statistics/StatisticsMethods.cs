@@ -26,20 +26,29 @@ public static class StatisticsMethods
         string levels = string.Join(" vs ", r.Levels.Skip(1).Select(l => $"{l}")) + $" against {r.Levels[0]}";
         var s = new List<string>
         {
-            $"Group differences ({spec.GroupColumn}: {levels}) in {string.Join(", ", r.Measures)} were tested with two-sided " +
+            $"Group differences ({spec.GroupColumn}: {levels}) in {string.Join(", ", r.ComparedMeasures)} were tested with two-sided " +
             $"{(present.Contains("student_t") && present.Contains("welch_t") ? "Student's (pooled variance) and Welch's (unequal variances) t-tests" : present.Contains("welch_t") ? "Welch's t-tests" : "t-tests")}; " +
             "effect sizes are Cohen's d (pooled SD) and Hedges' g with 95 % confidence intervals from the Hedges & Olkin normal approximation.",
         };
         if (present.Contains("ols"))
             s.Add($"Each measure was also modelled by ordinary least squares on {spec.GroupColumn}{(spec.Covariates.Count > 0 ? " + " + string.Join(" + ", spec.Covariates) : "")} (treatment coding, reference {r.Levels[0]}).");
         if (present.Contains("pearson") || present.Contains("spearman"))
-            s.Add($"Measures were correlated with {string.Join(", ", spec.CorrelateWith)} (Pearson r and Spearman ρ, p from the t distribution with n − 2 df).");
+            s.Add($"Correlations were computed for {string.Join(", ", r.Correlations.Select(c => $"{c.Measure} with {c.With}"))} (Pearson r and Spearman ρ, p from the t distribution with n − 2 df).");
         foreach (var n in spec.Normalise)
             s.Add(n.Method == NormalisationMethod.Ratio
                 ? $"{n.Output} = {n.Measure} / {n.IcvColumn}."
                 : $"{n.Output} is {n.Measure} adjusted for {n.IcvColumn} by the residual (covariance) method fitted in the reference group.");
+        var families = r.Stats.Find("family") is { } fc
+            ? family.GroupBy(i => fc.IsNull(i) ? "" : fc.Format(i)).ToList()
+            : new List<IGrouping<string, int>>();
+        string how = spec.Fdr switch
+        {
+            FdrFamily.All => $"over one family of {family.Count} tests ({string.Join(", ", familyKinds)})",
+            FdrFamily.PerAnalysis => $"within each analysis and kind of test ({families.Count} families: {string.Join(", ", families.Select(g => $"{g.Key} ({g.Count()})"))})",
+            _ => $"within each kind of test, across the measures ({string.Join(", ", families.Select(g => $"{TestNames.GetValueOrDefault(g.Key, g.Key)}: {g.Count()}"))})",
+        };
         s.Add(family.Count > 0
-            ? string.Create(CultureInfo.InvariantCulture, $"p values were corrected with the Benjamini–Hochberg false discovery rate over one family of {family.Count} tests ({string.Join(", ", familyKinds)}); q < 0.05 is called significant.")
+            ? string.Create(CultureInfo.InvariantCulture, $"p values were corrected with the Benjamini–Hochberg false discovery rate {how}; q < 0.05 is called significant.")
             : "No test produced a p value, so no false discovery rate correction was applied.");
         return string.Join(" ", s);
     }

@@ -44,10 +44,16 @@ public sealed class RunCommand : ICliCommand
             var measurer = MeasurerFactory.Create();
             CohortRunOutcome outcome = fancy
                 ? await RunWithProgressBar(measurer, parse.GetValue(cohort)!, options, ct)
-                : await new CohortRunner(measurer, new PlainObserver(output, error)).RunAsync(parse.GetValue(cohort)!, options, ct);
+                : await RunPlain(measurer, parse.GetValue(cohort)!, options, output, error, ct);
             return Finish(outcome, output, error);
         });
         return cmd;
+    }
+
+    private static async Task<CohortRunOutcome> RunPlain(ISubjectMeasurer measurer, string cohort, CohortRunOptions options, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        using var observer = new PlainObserver(output, error);
+        return await new CohortRunner(measurer, observer).RunAsync(cohort, options, ct);
     }
 
     private static async Task<int> RunOnCluster(ClusterConnection c, ClusterNames names, string cohort, CohortRunOptions options, bool detach,
@@ -56,7 +62,8 @@ public sealed class RunCommand : ICliCommand
         await using var client = await ClusterClient.ConnectAsync(c, names, ct);
         var version = await client.Grains.GetGrain<IClusterGrain>(0).PipelineVersion()
             ?? throw new IOException($"no silo has joined the cluster at {c.Display}: start one with `batchcohort silo --cluster ...`");
-        IRunObserver observer = new PlainObserver(output, error);
+        using var plain = new PlainObserver(output, error);
+        IRunObserver observer = plain;
         var plan = await RunPlanner.PlanAsync(cohort, version, options.NewRun, null, observer, ct);
         var outcome = await RunFollower.SubmitAndFollowAsync(client.Grains, plan, observer, interruptOnCancel: false, null, ct, detach);
         if (outcome.Detached)
@@ -155,7 +162,7 @@ public sealed class RunCommand : ICliCommand
                     _task.Value = p.Done + p.Failed;
                 }
             };
-            coordinator.SubjectFailedNotice += (id, reason) => { lock (_lock) Notes.Add($"failed: {id}: {reason}"); };
+            // failures are listed once, by the run's summary
         }
 
         public void Note(string text) { lock (_lock) Notes.Add(text); }
@@ -164,11 +171,25 @@ public sealed class RunCommand : ICliCommand
     }
 
     /// <summary>Plain lines (output redirected to a file or a pipe): at most one progress line a second.</summary>
-    private sealed class PlainObserver(TextWriter output, TextWriter error) : IRunObserver
+    private sealed class PlainObserver(TextWriter output, TextWriter error) : IRunObserver, IDisposable
     {
         private readonly object _lock = new();
         private DateTime _last = DateTime.MinValue;
         private string? _lastText;
+        private CohortProgress? _latest;
+        private Timer? _timer;
+
+        public void Dispose() { lock (_lock) { _timer?.Dispose(); _timer = null; } }
+
+        private void Print(CohortProgress p, bool force)
+        {
+            var now = DateTime.UtcNow;
+            var text = $"[{p.Done + p.Failed}/{p.Total}] {Describe(p)}";
+            if (text == _lastText || (!force && now - _last < TimeSpan.FromSeconds(1))) return;
+            _last = now;
+            _lastText = text;
+            output.WriteLine(text);
+        }
 
         public void Phase(string text) { lock (_lock) output.WriteLine(text); }
 
@@ -180,15 +201,14 @@ public sealed class RunCommand : ICliCommand
             {
                 lock (_lock)
                 {
-                    var now = DateTime.UtcNow;
-                    bool final = p.Remaining == 0;
-                    var text = $"[{p.Done + p.Failed}/{p.Total}] {Describe(p)}";
-                    if (text == _lastText || (!final && now - _last < TimeSpan.FromSeconds(1))) return;
-                    _last = now;
-                    _lastText = text;
-                    output.WriteLine(text);
+                    // keep the newest state: a change that arrives within a second of the last line is printed by
+                    // the timer below, so the last line never shows a stale "(1 running)"
+                    _latest = p;
+                    Print(p, force: p.Remaining == 0);
                 }
             };
+            lock (_lock)
+                _timer ??= new Timer(_ => { lock (_lock) if (_latest is { } p && _timer is not null) Print(p, force: false); }, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
             coordinator.SubjectFailedNotice += (id, reason) => { lock (_lock) error.WriteLine($"failed: {id}: {reason}"); };
         }
 

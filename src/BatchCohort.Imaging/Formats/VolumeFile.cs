@@ -36,7 +36,7 @@ public static class VolumeFile
     {
         var claimed = Dispatch(path, out bool isDir, out var head);
         if (claimed is not null) return claimed.Read(path);
-        if (isDir) throw new ImageFormatException(path, "is a folder; no reader for folders is available (DICOM series folders need the DICOM reader)");
+        if (isDir) throw ImageFormatException.NoImagesIn(path);
         if (head.Length >= 132 && head.AsSpan(128, 4).SequenceEqual("DICM"u8))
             throw new ImageFormatException(path, "is a DICOM file; no DICOM reader is available");
         return HeaderImageReader.Read(path);

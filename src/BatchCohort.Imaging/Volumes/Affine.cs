@@ -70,6 +70,23 @@ public sealed class Affine : IEquatable<Affine>
         }
     }
 
+    /// <summary>
+    /// The linear part with each column divided by its norm: the voxel axes as unit vectors in world space. A zero
+    /// column stays zero (nibabel's io_orientation) or, with <paramref name="identityForZeroColumns"/>, becomes the
+    /// matching column of the identity (nibabel's set_qform).
+    /// </summary>
+    public double[,] UnitColumns(bool identityForZeroColumns = false)
+    {
+        var lin = Linear;
+        var z = Zooms;
+        var zooms = new[] { z.X, z.Y, z.Z };
+        var rs = new double[3, 3];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                rs[i, j] = zooms[j] != 0 ? lin[i, j] / zooms[j] : identityForZeroColumns && i == j ? 1 : 0;
+        return rs;
+    }
+
     public double Determinant3 =>
         _m[0] * (_m[5] * _m[10] - _m[6] * _m[9])
         - _m[1] * (_m[4] * _m[10] - _m[6] * _m[8])

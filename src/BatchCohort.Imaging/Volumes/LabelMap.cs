@@ -9,19 +9,8 @@ public sealed class LabelMap
 {
     public LabelMap(Shape3 shape, int[] data, Affine affine, Spacing3? spacing = null, int? count = null)
     {
-        shape.Validate(nameof(shape));
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(affine);
-        if (data.LongLength != shape.Count)
-            throw new ArgumentException($"data has {data.LongLength} voxels but shape {shape} needs {shape.Count}", nameof(data));
-        var z = affine.Zooms;
-        var s = spacing ?? new Spacing3(z.X, z.Y, z.Z);
-        s.Validate(nameof(spacing));
+        (Shape, Data, Affine, Spacing) = (shape, data, affine, Grid.Check(shape, data, affine, spacing));
         if (count is < 0) throw new ArgumentException($"count must not be negative, got {count}", nameof(count));
-        Shape = shape;
-        Data = data;
-        Affine = affine;
-        Spacing = s;
         Count = count ?? MaxOf(data);
     }
 

@@ -13,21 +13,8 @@ namespace BatchCohort.Imaging.Volumes;
 /// </summary>
 public sealed class Mask
 {
-    public Mask(Shape3 shape, byte[] data, Affine affine, Spacing3? spacing = null)
-    {
-        shape.Validate(nameof(shape));
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(affine);
-        if (data.LongLength != shape.Count)
-            throw new ArgumentException($"data has {data.LongLength} voxels but shape {shape} needs {shape.Count}", nameof(data));
-        var z = affine.Zooms;
-        var s = spacing ?? new Spacing3(z.X, z.Y, z.Z);
-        s.Validate(nameof(spacing));
-        Shape = shape;
-        Data = data;
-        Affine = affine;
-        Spacing = s;
-    }
+    public Mask(Shape3 shape, byte[] data, Affine affine, Spacing3? spacing = null) =>
+        (Shape, Data, Affine, Spacing) = (shape, data, affine, Grid.Check(shape, data, affine, spacing));
 
     public Shape3 Shape { get; }
 

@@ -16,13 +16,7 @@ public static class Orientation
     /// <summary>For each voxel axis: the world axis (0=x/R-L, 1=y/A-P, 2=z/S-I) it runs along and the sign (+1 toward R/A/S).</summary>
     public static (int WorldAxis, int Sign)[] IoOrientation(Affine affine)
     {
-        var lin = affine.Linear;
-        var z = affine.Zooms;
-        var zooms = new[] { z.X, z.Y, z.Z };
-        var rs = Matrix<double>.Build.Dense(3, 3);
-        for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++)
-                rs[i, j] = zooms[j] == 0 ? 0 : lin[i, j] / zooms[j];
+        var rs = Matrix<double>.Build.DenseOfArray(affine.UnitColumns());
         var svd = rs.Svd(true);
         double tol = svd.S.Maximum() * 3 * 2.220446049250313e-16; // nibabel: S.max() * max(RS.shape) * eps(float64)
         var r = Matrix<double>.Build.Dense(3, 3);

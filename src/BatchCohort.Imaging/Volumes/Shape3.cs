@@ -34,3 +34,24 @@ public readonly record struct Spacing3(double X, double Y, double Z)
             throw new ArgumentException($"voxel spacing must be positive and finite, got {this}", paramName);
     }
 }
+
+/// <summary>The checks every image on the grid model (<see cref="Volume"/>, <see cref="Mask"/>, <see cref="LabelMap"/>) makes of its parts.</summary>
+internal static class Grid
+{
+    /// <summary>
+    /// Checks a shape, the voxel array that fills it and the voxel-to-world affine, and returns the spacing: the one
+    /// given, or the affine's column norms. <see cref="ArgumentException"/> naming the argument otherwise.
+    /// </summary>
+    public static Spacing3 Check(Shape3 shape, Array data, Affine affine, Spacing3? spacing)
+    {
+        shape.Validate(nameof(shape));
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(affine);
+        if (data.LongLength != shape.Count)
+            throw new ArgumentException($"data has {data.LongLength} voxels but shape {shape} needs {shape.Count}", nameof(data));
+        var z = affine.Zooms;
+        var s = spacing ?? new Spacing3(z.X, z.Y, z.Z);
+        s.Validate(nameof(spacing));
+        return s;
+    }
+}

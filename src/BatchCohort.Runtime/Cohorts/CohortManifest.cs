@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using BatchCohort.Analysis.Statistics;
+using BatchCohort.Runtime.Measurement;
 
 namespace BatchCohort.Runtime.Cohorts;
 
@@ -90,7 +92,16 @@ public enum AnalysisType
 }
 
 /// <summary>One entry of the manifest's "analyses". For Normalise: Measures = [measure], With = the head-size column, Method = ratio|residual, Name = the derived column.</summary>
-public sealed record AnalysisSpec(AnalysisType Type, IReadOnlyList<string> Measures, IReadOnlyList<string> Covariates, string? With, string? Method, string? Name);
+public sealed record AnalysisSpec(AnalysisType Type, IReadOnlyList<string> Measures, IReadOnlyList<string> Covariates, string? With, string? Method, string? Name)
+{
+    /// <summary>Where it is in the manifest ("analyses[2]"): its name in FDR families and messages.</summary>
+    public string Label { get; init; } = "";
+
+    /// <summary>The derived column a normalise analysis adds.</summary>
+    public string? DerivedName => Type == AnalysisType.Normalise
+        ? new NormaliseSpec(Measures[0], With!, Method == "residual" ? NormalisationMethod.Residual : NormalisationMethod.Ratio, Name).Output
+        : null;
+}
 
 /// <summary>A synthetic cohort made on first run (the demo): written under <see cref="OutputDirectory"/>.</summary>
 public sealed record SynthesisSpec(string OutputDirectory, JsonObject Options);
@@ -117,6 +128,8 @@ public sealed class CohortManifest
     public required JsonObject Settings { get; init; }
     public required string OutputDirectory { get; init; }
     public required IReadOnlyList<AnalysisSpec> Analyses { get; init; }
+    /// <summary>Which tests share a Benjamini–Hochberg correction ("fdr": "per-test" | "per-analysis" | "all").</summary>
+    public FdrFamily Fdr { get; init; } = FdrFamily.PerTest;
     public SynthesisSpec? Synthesize { get; init; }
     public required PathGuard Guard { get; init; }
 
@@ -156,7 +169,21 @@ public sealed class CohortManifest
             throw new CohortManifestException(manifestPath, "", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {FirstSentence(e.Message)}");
         }
         if (node is not JsonObject root) throw new CohortManifestException(manifestPath, "", "the manifest must be a JSON object");
-        return new Reader(manifestPath, root).Read();
+        var reader = new Reader(manifestPath, root);
+        CohortManifest? m = null;
+        try { m = reader.Read(); }
+        catch (CohortManifestException e)
+        {
+            // "grups" for "groups": the missing section's consequences ("compare-groups needs a \"groups\" section")
+            // are the same problem, already named with its fix
+            bool consequence = reader.Problems.Any(p => p.Problem.Contains("did you mean '", StringComparison.Ordinal) &&
+                p.Problem.Split('\'')[1] is var meant && root[meant] is null && !p.Field.Contains('.') &&
+                (e.Message.Contains($"\"{meant}\"", StringComparison.Ordinal) || e.Field == meant || e.Field.StartsWith(meant + ".", StringComparison.Ordinal)));
+            if (!consequence) reader.Problems.Add(e);
+        }
+        if (reader.Problems.Count == 1) throw reader.Problems[0];
+        if (reader.Problems.Count > 1) throw new CohortValidationException(reader.Problems.Select(p => p.Message).ToList());
+        return m!;
     }
 
     private static string FirstSentence(string s)
@@ -170,14 +197,15 @@ public sealed class CohortManifest
         private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
         {
             "$schema", "name", "description", "root", "allowOutsideRoot", "inputs", "demographics", "groups", "atlas",
-            "settings", "output", "analyses", "synthesize",
+            "settings", "output", "analyses", "synthesize", "fdr",
         };
+
+        /// <summary>Problems that do not stop the reading (unknown fields): all are reported at once.</summary>
+        public List<CohortManifestException> Problems { get; } = new();
 
         public CohortManifest Read()
         {
-            foreach (var kv in root)
-                if (!TopLevel.Contains(kv.Key))
-                    throw Err(kv.Key, $"unknown field (known: {string.Join(", ", TopLevel.Where(k => k != "$schema"))})");
+            Known(root, "", TopLevel.ToArray());
             var manifestDir = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
             bool allow = Bool(root, "allowOutsideRoot") ?? false;
             var rootRel = Str(root, "root") ?? ".";
@@ -212,6 +240,14 @@ public sealed class CohortManifest
             };
             var output = guard.Resolve(Str(root, "output") ?? "out", "output");
             var analyses = ReadAnalyses(groups);
+            var fdrText = Str(root, "fdr") ?? "per-test";
+            var fdr = fdrText switch
+            {
+                "per-test" => FdrFamily.PerTest,
+                "per-analysis" => FdrFamily.PerAnalysis,
+                "all" => FdrFamily.All,
+                _ => throw Err("fdr", $"'{fdrText}' is not one of per-test, per-analysis, all"),
+            };
             return new CohortManifest
             {
                 ManifestPath = manifestPath,
@@ -226,6 +262,7 @@ public sealed class CohortManifest
                 Settings = settings,
                 OutputDirectory = output,
                 Analyses = analyses,
+                Fdr = fdr,
                 Synthesize = synth,
                 Guard = guard,
             };
@@ -390,7 +427,7 @@ public sealed class CohortManifest
                         if (groups is null) throw Err(f, "compare-groups needs a \"groups\" section");
                         var measures = StrList(o, "measures", f);
                         if (measures.Count == 0) throw Err(f + ".measures", "required: a list of measure names (e.g. [\"nwbv\", \"brain_icv_ratio\"])");
-                        list.Add(new AnalysisSpec(AnalysisType.CompareGroups, measures, StrList(o, "covariates", f), null, null, null));
+                        list.Add(new AnalysisSpec(AnalysisType.CompareGroups, measures, StrList(o, "covariates", f), null, null, null) { Label = f });
                         break;
                     }
                     case "correlate":
@@ -400,7 +437,7 @@ public sealed class CohortManifest
                         if (measures.Count == 0) throw Err(f + ".measures", "required: a list of measure names");
                         var with = Str(o, "with", f);
                         if (string.IsNullOrWhiteSpace(with)) throw Err(f + ".with", "required for correlate (e.g. \"age\")");
-                        list.Add(new AnalysisSpec(AnalysisType.Correlate, measures, Array.Empty<string>(), with, null, null));
+                        list.Add(new AnalysisSpec(AnalysisType.Correlate, measures, Array.Empty<string>(), with, null, null) { Label = f });
                         break;
                     }
                     case "normalise":
@@ -410,11 +447,12 @@ public sealed class CohortManifest
                         var by = Str(o, "by", f) ?? throw Err(f + ".by", "required: the head-size column (e.g. \"icv_ml\" or \"etiv_ml\")");
                         var method = Str(o, "method", f) ?? "ratio";
                         if (method is not ("ratio" or "residual")) throw Err(f + ".method", $"'{method}' is not one of ratio, residual");
-                        list.Add(new AnalysisSpec(AnalysisType.Normalise, new[] { measure }, Array.Empty<string>(), by, method, Str(o, "name", f)));
+                        list.Add(new AnalysisSpec(AnalysisType.Normalise, new[] { measure }, Array.Empty<string>(), by, method, Str(o, "name", f)) { Label = f });
                         break;
                     }
                     default:
-                        throw Err(f + ".type", $"'{typeText}' is not one of compare-groups, correlate, normalise");
+                        var near = NearestName.Find(typeText, new[] { "compare-groups", "correlate", "normalise" });
+                        throw Err(f + ".type", $"'{typeText}' is not one of compare-groups, correlate, normalise" + (near is null ? "" : $"; did you mean '{near}'?"));
                 }
             }
             if (list.Any(x => x.Type == AnalysisType.Normalise) && groups is null)
@@ -433,11 +471,17 @@ public sealed class CohortManifest
             return rx;
         }
 
+        /// <summary>Unknown keys are recorded (all of them, each with the closest known name), and reading goes on.</summary>
         private void Known(JsonObject o, string field, params string[] keys)
         {
             foreach (var kv in o)
                 if (Array.IndexOf(keys, kv.Key) < 0)
-                    throw Err($"{field}.{kv.Key}", $"unknown field (known: {string.Join(", ", keys)})");
+                {
+                    var known = keys.Where(k => k != "$schema").ToList();
+                    var near = NearestName.Find(kv.Key, known);
+                    Problems.Add(Err(field.Length == 0 ? kv.Key : $"{field}.{kv.Key}",
+                        $"unknown field{(near is null ? "" : $"; did you mean '{near}'?")} (known: {string.Join(", ", known)})"));
+                }
         }
 
         private string? Str(JsonObject o, string key, string? parent = null)

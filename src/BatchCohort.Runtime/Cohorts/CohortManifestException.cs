@@ -15,3 +15,18 @@ public sealed class CohortManifestException : FormatException
     public string Field { get; }
     public string Problem { get; }
 }
+
+/// <summary>
+/// A cohort that cannot be run, with every problem found (one line each: the manifest or file, the field, the
+/// problem). The CLI prints one line per problem and exits 2.
+/// </summary>
+public sealed class CohortValidationException : FormatException
+{
+    public CohortValidationException(IReadOnlyList<string> problems)
+        : base(problems.Count == 1 ? problems[0] : $"{problems.Count} problems: " + string.Join("; ", problems))
+    {
+        Problems = problems;
+    }
+
+    public IReadOnlyList<string> Problems { get; }
+}

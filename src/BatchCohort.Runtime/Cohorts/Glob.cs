@@ -15,6 +15,17 @@ public static class Glob
 
     public static bool HasWildcards(string s) => s.IndexOfAny(['*', '?', '[']) >= 0;
 
+    /// <summary>The folder a pattern starts searching in (the part before its first wildcard), as a full path.</summary>
+    public static string FixedPrefix(string pattern, PathGuard guard)
+    {
+        var segs = pattern.Replace('\\', '/').Split('/');
+        int firstWild = Array.FindIndex(segs, HasWildcards);
+        var fixedSegs = firstWild < 0 ? segs[..^1] : segs[..firstWild];
+        var prefix = string.Join('/', fixedSegs);
+        if (prefix.Length == 0) return pattern.StartsWith('/') ? "/" : guard.BaseDirectory;
+        return Path.GetFullPath(Path.Combine(guard.BaseDirectory, prefix));
+    }
+
     /// <summary>Expands <paramref name="pattern"/> to the full paths of matching files (or folders).</summary>
     public static IReadOnlyList<string> Expand(string pattern, bool directories, PathGuard guard, string field)
     {

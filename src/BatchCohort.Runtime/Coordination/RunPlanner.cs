@@ -4,6 +4,7 @@ using BatchCohort.Contracts;
 using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Distribution;
+using BatchCohort.Runtime.Measurement;
 using BatchCohort.Runtime.Storage;
 
 namespace BatchCohort.Runtime.Coordination;
@@ -22,20 +23,20 @@ public static class RunPlanner
     public static string Version => typeof(RunPlanner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0]
         ?? typeof(RunPlanner).Assembly.GetName().Version?.ToString() ?? "0";
 
-    public static async Task<RunPlan> PlanAsync(string cohort, string pipelineVersion, bool newRun, int? jobs, IRunObserver observer, CancellationToken ct)
+    /// <param name="measurer">Declares the measures and settings the manifest is checked against (default: the
+    /// product's measurer, <see cref="MeasurerFactory.Create"/>).</param>
+    public static async Task<RunPlan> PlanAsync(string cohort, string pipelineVersion, bool newRun, int? jobs, IRunObserver observer, CancellationToken ct,
+        ISubjectMeasurer? measurer = null)
     {
-        var manifest = CohortManifest.Load(cohort);
-        if (manifest.Synthesize is not null) await SyntheticCohort.EnsureAsync(manifest, observer, ct);
-        foreach (var demo in manifest.DemographicTables)
-            if (!File.Exists(demo.Path))
-                throw new FileNotFoundException($"{manifest.ManifestPath}: demographics: file not found: {demo.Path}", demo.Path);
-        var subjects = SubjectDiscovery.Discover(manifest);
-        if (subjects.Count == 0)
-            throw new CohortManifestException(manifest.ManifestPath, "inputs", "no subjects found (the patterns matched no file)");
+        // Everything that can be checked is checked before anything is made or measured: manifest, paths,
+        // demographics, groups, names, settings, atlas (CohortValidationException: one line per problem).
+        var cohortCheck = await CohortValidator.PrepareRunAsync(cohort, measurer ?? MeasurerFactory.Create(), observer, ct);
+        var manifest = cohortCheck.Manifest!;
+        var subjects = cohortCheck.Subjects;
 
         // The settings every silo needs, content-addressed under runs/.
-        var atlas = AtlasIdentity.Resolve(manifest.Atlas);
-        var settings = new RunSettings(manifest.Inputs.Type, atlas, AtlasIdentity.Of(atlas), manifest.Settings);
+        var atlas = cohortCheck.Atlas!;
+        var settings = new RunSettings(manifest.Inputs.Type, atlas, cohortCheck.AtlasIdentity!, manifest.Settings);
         var settingsHash = settings.Hash;
         var outDir = manifest.OutputDirectory;
         Directory.CreateDirectory(Path.Combine(outDir, "runs"));

@@ -42,6 +42,8 @@ public sealed class SubjectState
 public sealed class RunState
 {
     public const string Measuring = "measuring", Grouping = "grouping", Completed = "completed", Interrupted = "interrupted", Cancelled = "cancelled";
+    /// <summary>Final: every subject settled, but the group stage stopped (the notes say why; no statistics are left beside the measures).</summary>
+    public const string GroupFailed = "group-failed";
 
     /// <summary>Empty in a grain's state before the run is opened.</summary>
     public string RunId { get; set; } = "";

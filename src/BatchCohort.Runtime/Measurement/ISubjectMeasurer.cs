@@ -17,6 +17,16 @@ public interface ISubjectMeasurer
     string PipelineVersion { get; }
 
     Task<SubjectMeasurement> MeasureAsync(SubjectWork work, CancellationToken cancellationToken);
+
+    /// <summary>The numeric measure columns it produces (e.g. icv_ml, nwbv), so a manifest's analyses are checked
+    /// before anything is measured; null: not declared (names are then checked against the demographics only as warnings).</summary>
+    IReadOnlyList<string>? MeasureNames => null;
+
+    /// <summary>The text columns it produces (e.g. qc_flags).</summary>
+    IReadOnlyList<string>? LabelNames => null;
+
+    /// <summary>The settings it accepts (checked before anything is measured); null: any settings are passed through unchecked.</summary>
+    SettingsCatalog? Settings => null;
 }
 
 /// <summary>One subject's job, as the measurer sees it (paths are local; the consumer resolved the URIs).</summary>

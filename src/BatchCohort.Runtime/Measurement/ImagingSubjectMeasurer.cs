@@ -17,9 +17,20 @@ public sealed class ImagingSubjectMeasurer : ISubjectMeasurer
     // Atlases are loaded (and their masks derived) once per process and shared by every subject.
     private static readonly ConcurrentDictionary<AtlasSpec, Lazy<Atlas>> Atlases = new();
 
-    private static readonly JsonSerializerOptions SettingsJson = new() { PropertyNameCaseInsensitive = true };
-
     public string PipelineVersion => $"{SubjectPipeline.Version}+{new PipelineSettings().Hash()}";
+
+    public IReadOnlyList<string> MeasureNames { get; } = Columns().Where(c => c.Numeric).Select(c => c.Name).ToList();
+
+    public IReadOnlyList<string> LabelNames { get; } = Columns().Where(c => !c.Numeric).Select(c => c.Name).ToList();
+
+    public SettingsCatalog Settings => PipelineSettingsCatalog.Catalog;
+
+    /// <summary>The columns of a measures row that become cohort-table columns (not the id, version or timings).</summary>
+    private static IEnumerable<(string Name, bool Numeric)> Columns() =>
+        new BatchCohort.Imaging.Measurement.SubjectMeasures { SubjectId = "", PipelineVersion = "" }.Columns()
+            .Where(c => IsTableColumn(c.Name)).Select(c => (c.Name, c.Value is double));
+
+    private static bool IsTableColumn(string name) => name is not ("subject_id" or "pipeline_version") && !name.StartsWith("t_", StringComparison.Ordinal);
 
     public Task<SubjectMeasurement> MeasureAsync(SubjectWork work, CancellationToken cancellationToken) =>
         Task.Run(() => Measure(work, cancellationToken), cancellationToken);
@@ -42,7 +53,7 @@ public sealed class ImagingSubjectMeasurer : ISubjectMeasurer
         var labels = new List<KeyValuePair<string, string>>();
         foreach (var (name, value) in m.Columns())
         {
-            if (name is "subject_id" or "pipeline_version" || name.StartsWith("t_", StringComparison.Ordinal)) continue;
+            if (!IsTableColumn(name)) continue;
             if (value is double d) measures.Add(new(name, d));
             else labels.Add(new(name, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? ""));
         }
@@ -71,12 +82,11 @@ public sealed class ImagingSubjectMeasurer : ISubjectMeasurer
 
     private static PipelineSettings ParseSettings(System.Text.Json.Nodes.JsonObject? json)
     {
-        if (json is null || json.Count == 0) return new PipelineSettings();
         try
         {
-            return json.Deserialize<PipelineSettings>(SettingsJson) ?? new PipelineSettings();
+            return PipelineSettingsCatalog.Parse(json);
         }
-        catch (JsonException ex)
+        catch (ArgumentException ex)
         {
             throw new SubjectMeasurementException($"pipeline settings in the manifest are invalid: {ex.Message}", FailureKinds.Internal);
         }

@@ -62,13 +62,9 @@ public static class Quaternion
     /// </summary>
     public static (double B, double C, double D, double Qfac, double[] Zooms, double[] Offset) FromAffine(Affine affine)
     {
-        var lin = affine.Linear;
         var z = affine.Zooms;
         var zooms = new[] { z.X, z.Y, z.Z };
-        var rs = Matrix<double>.Build.Dense(3, 3);
-        for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++)
-                rs[i, j] = zooms[j] == 0 ? (i == j ? 1 : 0) : lin[i, j] / zooms[j];
+        var rs = Matrix<double>.Build.DenseOfArray(affine.UnitColumns(identityForZeroColumns: true));
         for (int j = 0; j < 3; j++) if (zooms[j] == 0) zooms[j] = 1;
         double qfac = 1;
         if (rs.Determinant() < 0)

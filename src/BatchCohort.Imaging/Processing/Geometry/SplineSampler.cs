@@ -102,29 +102,8 @@ internal sealed unsafe class SplineSampler
                 c = MapReflect(c, n);
                 break;
         }
-        int taps;
-        if (exact || _order == 0)
-        {
-            int i = exact ? (int)Math.Round(c) : (int)Math.Floor(c + 0.5);
-            t.Start = i; t.W0 = 1; taps = 1;
-        }
-        else if (_order == 1)
-        {
-            double f = Math.Floor(c);
-            float u = (float)(c - f);
-            t.Start = (int)f; t.W0 = 1 - u; t.W1 = u; taps = 2;
-        }
-        else
-        {
-            double f = Math.Floor(c);
-            double u = c - f, v = 1 - u, u2 = u * u;
-            t.Start = (int)f - 1;
-            t.W0 = (float)(v * v * v / 6.0);
-            t.W1 = (float)((3.0 * u2 * u - 6.0 * u2 + 4.0) / 6.0);
-            t.W2 = (float)((-3.0 * u2 * u + 3.0 * u2 + 3.0 * u + 1.0) / 6.0);
-            t.W3 = (float)(u2 * u / 6.0);
-            taps = 4;
-        }
+        InteriorTaps(c, exact, ref t); // the weights; whether all taps fall inside the padded line is decided here
+        int taps = exact || _order == 0 ? 1 : _order == 1 ? 2 : 4;
         t.Interior = t.Start >= 0 && t.Start + taps <= N;
         return true;
     }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace BatchCohort.Imaging.Formats.Dicom.Codecs;
 
@@ -515,6 +516,7 @@ internal sealed class JpegCodec
         int center = 1 << (_precision - 1);
         int maxv = (1 << _precision) - 1;
         Span<long> ws = stackalloc long[64];
+        Span<long> line = stackalloc long[8];
         // Pass 1: columns
         for (int col = 0; col < 8; col++)
         {
@@ -526,32 +528,9 @@ internal sealed class JpegCodec
                 for (int r = 0; r < 8; r++) ws[r * 8 + col] = dc;
                 continue;
             }
-            // even part
-            long z2 = d2, z3 = d6;
-            long z1 = (z2 + z3) * Fix0_541196100;
-            long tmp2 = z1 + z3 * -Fix1_847759065;
-            long tmp3 = z1 + z2 * Fix0_765366865;
-            z2 = d0; z3 = d4;
-            long tmp0 = (z2 + z3) << ConstBits;
-            long tmp1 = (z2 - z3) << ConstBits;
-            long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
-            // odd part
-            long o0 = d7, o1 = d5, o2 = d3, o3 = d1;
-            z1 = o0 + o3; z2 = o1 + o2; z3 = o0 + o2; long z4 = o1 + o3;
-            long z5 = (z3 + z4) * Fix1_175875602;
-            o0 *= Fix0_298631336; o1 *= Fix2_053119869; o2 *= Fix3_072711026; o3 *= Fix1_501321110;
-            z1 *= -Fix0_899976223; z2 *= -Fix2_562915447; z3 *= -Fix1_961570560; z4 *= -Fix0_390180644;
-            z3 += z5; z4 += z5;
-            o0 += z1 + z3; o1 += z2 + z4; o2 += z2 + z3; o3 += z1 + z4;
+            Idct8(d0, d1, d2, d3, d4, d5, d6, d7, line);
             int sh = ConstBits - pass1;
-            ws[0 * 8 + col] = Descale(tmp10 + o3, sh);
-            ws[7 * 8 + col] = Descale(tmp10 - o3, sh);
-            ws[1 * 8 + col] = Descale(tmp11 + o2, sh);
-            ws[6 * 8 + col] = Descale(tmp11 - o2, sh);
-            ws[2 * 8 + col] = Descale(tmp12 + o1, sh);
-            ws[5 * 8 + col] = Descale(tmp12 - o1, sh);
-            ws[3 * 8 + col] = Descale(tmp13 + o0, sh);
-            ws[4 * 8 + col] = Descale(tmp13 - o0, sh);
+            for (int r = 0; r < 8; r++) ws[r * 8 + col] = Descale(line[r], sh);
         }
         // Pass 2: rows
         int stride = c.BlocksPerLine * 8;
@@ -560,31 +539,41 @@ internal sealed class JpegCodec
         for (int row = 0; row < 8; row++)
         {
             int w = row * 8;
-            long z2 = ws[w + 2], z3 = ws[w + 6];
-            long z1 = (z2 + z3) * Fix0_541196100;
-            long tmp2 = z1 + z3 * -Fix1_847759065;
-            long tmp3 = z1 + z2 * Fix0_765366865;
-            long tmp0 = (ws[w] + ws[w + 4]) << ConstBits;
-            long tmp1 = (ws[w] - ws[w + 4]) << ConstBits;
-            long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
-            long o0 = ws[w + 7], o1 = ws[w + 5], o2 = ws[w + 3], o3 = ws[w + 1];
-            z1 = o0 + o3; z2 = o1 + o2; z3 = o0 + o2; long z4 = o1 + o3;
-            long z5 = (z3 + z4) * Fix1_175875602;
-            o0 *= Fix0_298631336; o1 *= Fix2_053119869; o2 *= Fix3_072711026; o3 *= Fix1_501321110;
-            z1 *= -Fix0_899976223; z2 *= -Fix2_562915447; z3 *= -Fix1_961570560; z4 *= -Fix0_390180644;
-            z3 += z5; z4 += z5;
-            o0 += z1 + z3; o1 += z2 + z4; o2 += z2 + z3; o3 += z1 + z4;
+            Idct8(ws[w], ws[w + 1], ws[w + 2], ws[w + 3], ws[w + 4], ws[w + 5], ws[w + 6], ws[w + 7], line);
             var plane = c.Plane;
             int o = outBase + row * stride;
-            plane[o + 0] = Clamp(Descale(tmp10 + o3, shift2) + center, maxv);
-            plane[o + 7] = Clamp(Descale(tmp10 - o3, shift2) + center, maxv);
-            plane[o + 1] = Clamp(Descale(tmp11 + o2, shift2) + center, maxv);
-            plane[o + 6] = Clamp(Descale(tmp11 - o2, shift2) + center, maxv);
-            plane[o + 2] = Clamp(Descale(tmp12 + o1, shift2) + center, maxv);
-            plane[o + 5] = Clamp(Descale(tmp12 - o1, shift2) + center, maxv);
-            plane[o + 3] = Clamp(Descale(tmp13 + o0, shift2) + center, maxv);
-            plane[o + 4] = Clamp(Descale(tmp13 - o0, shift2) + center, maxv);
+            for (int k = 0; k < 8; k++) plane[o + k] = Clamp(Descale(line[k], shift2) + center, maxv);
         }
+    }
+
+    /// <summary>
+    /// One 8-point inverse DCT (the islow integer algorithm: even part by the rotation of d2/d6, odd part by the
+    /// four-input butterfly), outputs 0..7 in order and still scaled by 2^ConstBits; the column and the row pass both
+    /// use it and differ only in how they descale.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Idct8(long d0, long d1, long d2, long d3, long d4, long d5, long d6, long d7, Span<long> outp)
+    {
+        // even part
+        long z2 = d2, z3 = d6;
+        long z1 = (z2 + z3) * Fix0_541196100;
+        long tmp2 = z1 + z3 * -Fix1_847759065;
+        long tmp3 = z1 + z2 * Fix0_765366865;
+        long tmp0 = (d0 + d4) << ConstBits;
+        long tmp1 = (d0 - d4) << ConstBits;
+        long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+        // odd part
+        long o0 = d7, o1 = d5, o2 = d3, o3 = d1;
+        z1 = o0 + o3; z2 = o1 + o2; z3 = o0 + o2; long z4 = o1 + o3;
+        long z5 = (z3 + z4) * Fix1_175875602;
+        o0 *= Fix0_298631336; o1 *= Fix2_053119869; o2 *= Fix3_072711026; o3 *= Fix1_501321110;
+        z1 *= -Fix0_899976223; z2 *= -Fix2_562915447; z3 *= -Fix1_961570560; z4 *= -Fix0_390180644;
+        z3 += z5; z4 += z5;
+        o0 += z1 + z3; o1 += z2 + z4; o2 += z2 + z3; o3 += z1 + z4;
+        outp[0] = tmp10 + o3; outp[7] = tmp10 - o3;
+        outp[1] = tmp11 + o2; outp[6] = tmp11 - o2;
+        outp[2] = tmp12 + o1; outp[5] = tmp12 - o1;
+        outp[3] = tmp13 + o0; outp[4] = tmp13 - o0;
     }
 
     private static short Clamp(long v, int max) => (short)(v < 0 ? 0 : v > max ? max : v);
