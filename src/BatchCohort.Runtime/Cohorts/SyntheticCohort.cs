@@ -59,6 +59,8 @@ public static class SyntheticCohort
             try { Directory.Delete(stale, true); } catch (IOException) { }
         var atlas = AtlasLibrary.Resolve(atlasSpec, out bool fellBack);
         observer.Phase($"first run: writing the synthetic cohort ({options.Subjects} subjects, seed {options.Seed}, from {atlas.Name}) to {dir}");
+        // say where the disk space goes: the demo's data and outputs live beside its manifest (about 385 MB for 24 subjects)
+        observer.Note($"the synthetic cohort and its outputs take about {options.Subjects * 16} MB under {Path.GetDirectoryName(m.ManifestPath)} ({dir} and {m.OutputDirectory}; delete both to reclaim the space)");
         if (fellBack)
             observer.Note($"Colin27 is not installed ({Path.Combine(AtlasLibrary.Colin27Dir, "ch2.nii.gz")}; Debian package mricron-data): the synthetic cohort is made from the built-in head phantom");
         var tmp = dir + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
