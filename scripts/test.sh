@@ -26,7 +26,9 @@ if [ "${BATCHCOHORT_SKIP_INSTALL:-0}" != "1" ]; then
     echo "test.sh: not root or no apt-get: tests needing ${APT_PACKAGES[*]} are skipped if those are missing"
   fi
   if command -v npm >/dev/null; then
-    if [ ! -d tests/oracles/node/node_modules/hyparquet ] || [ ! -d tests/oracles/node/node_modules/daikon ] || [ ! -d tests/oracles/node/node_modules/@duckdb/node-api ] || [ ! -d tests/oracles/node/node_modules/hyparquet-writer ] || [ ! -d tests/oracles/node/node_modules/hyparquet-compressors ] || [ ! -d tests/oracles/node/node_modules/parquet-wasm ] || [ ! -d tests/oracles/node/node_modules/apache-arrow ]; then
+    if [ ! -d tests/oracles/node/node_modules/hyparquet ] || [ ! -d tests/oracles/node/node_modules/daikon ] || [ ! -d tests/oracles/node/node_modules/@duckdb/node-api ] || [ ! -d tests/oracles/node/node_modules/hyparquet-writer ] || [ ! -d tests/oracles/node/node_modules/hyparquet-compressors ] || [ ! -d tests/oracles/node/node_modules/parquet-wasm ] || [ ! -d tests/oracles/node/node_modules/apache-arrow ] || [ ! -d tests/oracles/node/node_modules/azurite ]; then
+      # azurite (the Azure Storage emulator) is started by the blob tests themselves, each class on its own free
+      # port with its own data folder (--skipApiVersionCheck --silent --disableTelemetry), and stopped by its PID
       echo "test.sh: npm install (tests/oracles/node)"
       (cd tests/oracles/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
     fi

@@ -257,6 +257,10 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             s.Notes = summary.Notes.ToList();
             s.Outputs = summary.Outputs.ToList();
             s.GroupText = summary.Text;
+            // publish group/ to <output>/exports (or the manifest's "exports"): latest/, a dated copy, exports.json;
+            // an unreachable destination is a note on the run, the measurements stay
+            var exportNote = await PublishExportsAsync(s, summary);
+            if (exportNote is not null) s.Notes.Add(exportNote);
         }
         catch (Exception e)
         {
@@ -275,6 +279,32 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         catch (IOException e) { _log.LogWarning("run {Run}: record not written: {Error}", s.RunId, e.Message); }
         await ListAsync();
         StopTimer();
+    }
+
+    private async Task<string?> PublishExportsAsync(RunState s, GroupSummary summary)
+    {
+        var files = summary.Outputs.Where(o => o.StartsWith("group/", StringComparison.Ordinal)).Select(o => o["group/".Length..]).ToList();
+        if (files.Count == 0) return null;
+        try
+        {
+            var manifest = CohortManifest.Load(s.Manifest);
+            var request = new ExportRequest
+            {
+                SourceFolder = Path.Combine(s.OutputDirectory, "group"), Files = files, Cohort = s.Cohort, RunId = s.RunId,
+                FinishedAt = DateTimeOffset.UtcNow, PipelineVersion = s.PipelineVersion, PipelineHash = s.PipelineHash,
+                Subjects = s.Subjects.Count,
+                Measured = s.Subjects.Count(x => x.Status == SubjectStatus.Done),
+                FromCache = s.Subjects.Count(x => x.Status == SubjectStatus.Done && x.FromCache),
+                Failed = s.Subjects.Count(x => x.Status == SubjectStatus.Failed),
+            };
+            await ExportPublisher.PublishAsync(request, manifest.ExportLocation ?? Path.Combine(s.OutputDirectory, "exports"));
+            return null;
+        }
+        catch (Exception e) when (e is ExportFailedException or IOException)
+        {
+            _log.LogWarning("run {Run}: {Error}", s.RunId, e.Message);
+            return e is ExportFailedException ? e.Message : "failed to publish: " + e.Message;
+        }
     }
 
     private async Task PersistAsync()

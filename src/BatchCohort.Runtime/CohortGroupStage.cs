@@ -29,7 +29,9 @@ public static class CohortGroupStage
 {
     public const string IdColumn = "participant_id";
 
-    public static GroupSummary Run(CohortManifest m, IReadOnlyList<SubjectInput> subjects, RunState state, IRunObserver observer)
+    /// <param name="loadResult">Reads a done subject's valid result (the runner reads through the storage seam; default: the local output folder).</param>
+    public static GroupSummary Run(CohortManifest m, IReadOnlyList<SubjectInput> subjects, RunState state, IRunObserver observer,
+        Func<SubjectState, SubjectResult?>? loadResult = null)
     {
         var notes = new List<string>();
         var outputs = new List<string>();
@@ -40,7 +42,7 @@ public static class CohortGroupStage
         var results = new List<SubjectResult>();
         foreach (var s in state.Subjects.Where(s => s.Status == SubjectStatus.Done).OrderBy(s => s.Id, StringComparer.Ordinal))
         {
-            var r = ResultStore.TryLoadValid(ResultStore.ResultPath(m.OutputDirectory, s.Label), s.CacheKey);
+            var r = loadResult is not null ? loadResult(s) : ResultStore.TryLoadValid(ResultStore.ResultPath(m.OutputDirectory, s.Label), s.CacheKey);
             if (r is null) { notes.Add($"{s.Id}: its result record is missing or changed since it was measured; left out (run again to re-measure)"); continue; }
             results.Add(r);
         }

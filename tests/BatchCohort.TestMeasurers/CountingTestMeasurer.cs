@@ -73,6 +73,16 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
             throw new InvalidOperationException($"simulated failure of {work.SubjectId} in process {Environment.ProcessId}");
         var qc = work.FilePrefix + "_qc.png";
         await File.WriteAllBytesAsync(Path.Combine(work.OutputDirectory, qc), TinyPng, cancellationToken);
+        var files = new Dictionary<string, string> { ["qc"] = qc };
+        // BATCHCOHORT_TEST_PAD_MB: a large derivative (deterministic bytes), so that uploads take long enough to be interrupted
+        if (double.TryParse(Environment.GetEnvironmentVariable("BATCHCOHORT_TEST_PAD_MB"), NumberStyles.Float, CultureInfo.InvariantCulture, out var padMb) && padMb > 0)
+        {
+            var pad = work.FilePrefix + "_pad.bin";
+            var bytes = new byte[(int)(padMb * 1048576)];
+            new Random((int)v).NextBytes(bytes);
+            await File.WriteAllBytesAsync(Path.Combine(work.OutputDirectory, pad), bytes, cancellationToken);
+            files["pad"] = pad;
+        }
         double icv = 1400 + 3 * v;
         double brain = (1000 + 2 * v) * scale;
         cancellationToken.ThrowIfCancellationRequested();
@@ -91,7 +101,7 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
             },
             // a text column as the pipeline's qc_flags: empty when nothing is flagged
             Labels = new[] { new KeyValuePair<string, string>("qc_flags", v > 100 ? "large" : "") },
-            Files = new Dictionary<string, string> { ["qc"] = qc },
+            Files = files,
             StepSeconds = new Dictionary<string, double> { ["measure"] = DelayMs / 1000.0 },
         };
     }

@@ -126,7 +126,14 @@ public sealed class CohortManifest
     public GroupSpec? Groups { get; init; }
     public required AtlasSpec Atlas { get; init; }
     public required JsonObject Settings { get; init; }
+    /// <summary>The output folder on this machine: the output itself, or for a blob output (az://…) its local
+    /// staging folder, from which the group outputs are uploaded (see <see cref="OutputLocation"/>).</summary>
     public required string OutputDirectory { get; init; }
+    /// <summary>Where the outputs live, as the storage layer opens it: a full path, or az://container/prefix, or a blob URL.</summary>
+    public string OutputLocation { get => _outputLocation ?? OutputDirectory; init => _outputLocation = value; }
+    private string? _outputLocation;
+    /// <summary>Where completed runs publish their group outputs (latest/, a dated copy, exports.json); default &lt;output&gt;/exports.</summary>
+    public string? ExportLocation { get; init; }
     public required IReadOnlyList<AnalysisSpec> Analyses { get; init; }
     /// <summary>Which tests share a Benjamini–Hochberg correction ("fdr": "per-test" | "per-analysis" | "all").</summary>
     public FdrFamily Fdr { get; init; } = FdrFamily.PerTest;
@@ -134,6 +141,19 @@ public sealed class CohortManifest
     public required PathGuard Guard { get; init; }
 
     public const string FileName = "cohort.json";
+
+    /// <summary>A copy with other demographics, atlas or output (local copies of blob inputs; command-line overrides).</summary>
+    public CohortManifest With(IReadOnlyList<DemographicsSpec>? demographics = null, AtlasSpec? atlas = null,
+        string? outputLocation = null, string? exportLocation = null) => new()
+    {
+        ManifestPath = ManifestPath, Name = Name, Description = Description, DatasetRoot = DatasetRoot,
+        AllowOutsideRoot = AllowOutsideRoot, Inputs = Inputs, DemographicTables = demographics ?? DemographicTables,
+        Groups = Groups, Atlas = atlas ?? Atlas, Settings = Settings,
+        OutputDirectory = outputLocation is null ? OutputDirectory : Storage.StagingFolder.For(outputLocation),
+        OutputLocation = outputLocation ?? OutputLocation,
+        ExportLocation = exportLocation ?? ExportLocation,
+        Analyses = Analyses, Synthesize = Synthesize, Guard = Guard,
+    };
 
     /// <summary>Finds the manifest: a .json file, or a folder holding cohort.json.</summary>
     public static string Locate(string cohort)
@@ -197,7 +217,7 @@ public sealed class CohortManifest
         private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
         {
             "$schema", "name", "description", "root", "allowOutsideRoot", "inputs", "demographics", "groups", "atlas",
-            "settings", "output", "analyses", "synthesize", "fdr",
+            "settings", "output", "analyses", "synthesize", "fdr", "exports",
         };
 
         /// <summary>Problems that do not stop the reading (unknown fields): all are reported at once.</summary>
@@ -238,7 +258,8 @@ public sealed class CohortManifest
                 JsonObject o => (JsonObject)o.DeepClone(),
                 _ => throw Err("settings", "must be an object"),
             };
-            var output = guard.Resolve(Str(root, "output") ?? "out", "output");
+            var output = Loc(guard, Str(root, "output") ?? "out", "output");
+            var exports = Str(root, "exports") is string ex ? Loc(guard, ex, "exports") : null;
             var analyses = ReadAnalyses(groups);
             var fdrText = Str(root, "fdr") ?? "per-test";
             var fdr = fdrText switch
@@ -260,7 +281,9 @@ public sealed class CohortManifest
                 Groups = groups,
                 Atlas = atlas,
                 Settings = settings,
-                OutputDirectory = output,
+                OutputDirectory = Storage.StagingFolder.For(output),
+                OutputLocation = output,
+                ExportLocation = exports,
                 Analyses = analyses,
                 Fdr = fdr,
                 Synthesize = synth,
@@ -303,10 +326,12 @@ public sealed class CohortManifest
                     var id = Str(so, "id", f) ?? throw Err(f + ".id", "required");
                     var p = Str(so, "path", f) ?? throw Err(f + ".path", "required");
                     if (string.IsNullOrWhiteSpace(id)) throw Err(f + ".id", "is empty");
-                    subjects.Add(new ExplicitSubject(id.Trim(), guard.Resolve(p, f + ".path")));
+                    subjects.Add(new ExplicitSubject(id.Trim(), Loc(guard, p, f + ".path")));
                 }
             }
             string? bidsRoot = null;
+            if (type == InputType.Bids && Storage.StorageLocation.IsRemote(Str(o, "path", "inputs")))
+                throw Err("inputs.path", "a BIDS dataset must be a local folder (for inputs in blob storage use \"type\": \"files\" or \"dicom\" with a glob)");
             if (type == InputType.Bids) bidsRoot = guard.Resolve(Str(o, "path", "inputs") ?? ".", "inputs.path");
             else if (o["path"] is not null) throw Err("inputs.path", "only for \"type\": \"bids\" (use \"glob\" or \"subjects\")");
             if (type != InputType.Bids && globs.Count == 0 && subjects.Count == 0)
@@ -318,6 +343,7 @@ public sealed class CohortManifest
         private void ValidatePattern(string g, PathGuard guard)
         {
             if (string.IsNullOrWhiteSpace(g)) throw Err("inputs.glob", "a pattern is empty");
+            if (Storage.StorageLocation.IsRemote(g)) { CheckRemote(g, "inputs.glob"); return; }
             var segs = g.Replace('\\', '/').Split('/');
             int firstWild = Array.FindIndex(segs, Glob.HasWildcards);
             if (firstWild < 0) { guard.Resolve(g, "inputs.glob"); return; }
@@ -347,7 +373,7 @@ public sealed class CohortManifest
         private DemographicsSpec ReadOneDemographics(PathGuard guard, JsonNode? n, string field)
         {
             if (n is JsonValue v && v.TryGetValue<string>(out var justPath))
-                return new DemographicsSpec(guard.Resolve(justPath, field), "participant_id", null, new Dictionary<string, string>());
+                return new DemographicsSpec(Loc(guard, justPath, field), "participant_id", null, new Dictionary<string, string>());
             if (n is not JsonObject o) throw Err(field, "must be a path, an object {\"path\", \"id\", \"columns\"}, or a list of them");
             Known(o, field, "path", "id", "idPattern", "columns", "onlyMapped");
             var p = Str(o, "path", field) ?? throw Err(field + ".path", "required");
@@ -362,7 +388,7 @@ public sealed class CohortManifest
             }
             bool only = Bool(o, "onlyMapped", field) ?? false;
             if (only && cols.Count == 0) throw Err(field + ".onlyMapped", "needs \"columns\" (the columns to keep)");
-            return new DemographicsSpec(guard.Resolve(p, field + ".path"), idCol, ReadRegex(o, "idPattern", field + ".idPattern"), cols, only);
+            return new DemographicsSpec(Loc(guard, p, field + ".path"), idCol, ReadRegex(o, "idPattern", field + ".idPattern"), cols, only);
         }
 
         private GroupSpec? ReadGroups()
@@ -395,6 +421,7 @@ public sealed class CohortManifest
                 var kind = text.Trim().ToLowerInvariant();
                 if (kind is "default" or "auto") return AtlasSpec.Default;
                 if (kind is "colin27" or "phantom") return new AtlasSpec(kind);
+                if (Storage.StorageLocation.IsRemote(text)) return new AtlasSpec("path", Loc(guard, text, "atlas"));
                 var p = guard.Resolve(text, "atlas");
                 if (!Directory.Exists(p) && !File.Exists(p))
                     throw Err("atlas", $"'{text}' is not one of default, colin27, phantom, and no atlas folder or atlas.json is at {p}");
@@ -402,7 +429,7 @@ public sealed class CohortManifest
             }
             if (n is not JsonObject o) throw Err("atlas", "must be \"default\", \"colin27\", \"phantom\", a path to an atlas folder or atlas.json, or {\"head\", \"brain\", \"icv\", \"tissues\"}");
             Known(o, "atlas", "head", "brain", "icv", "tissues");
-            string? P(string k) => Str(o, k, "atlas") is string s ? guard.Resolve(s, "atlas." + k) : null;
+            string? P(string k) => Str(o, k, "atlas") is string s ? Loc(guard, s, "atlas." + k) : null;
             var head = P("head") ?? throw Err("atlas.head", "required when the atlas is given by files (the T1 head image)");
             var brain = P("brain") ?? throw Err("atlas.brain", "required when the atlas is given by files (a brain mask or skull-stripped T1)");
             return new AtlasSpec("files", null, head, brain, P("icv"), P("tissues"));
@@ -469,6 +496,27 @@ public sealed class CohortManifest
             catch (ArgumentException e) { throw Err(field, $"not a valid regular expression: {e.Message}"); }
             if (rx.GroupNumberFromName("id") < 0) throw Err(field, "the pattern needs a named group (?<id>…) that captures the subject id");
             return rx;
+        }
+
+        /// <summary>A location: a blob URI as written (az://container/prefix, an http(s) blob URL), else a path resolved and guarded.</summary>
+        private string Loc(PathGuard guard, string value, string field)
+        {
+            if (!Storage.StorageLocation.IsRemote(value)) return guard.Resolve(value, field);
+            CheckRemote(value, field);
+            return value;
+        }
+
+        private void CheckRemote(string value, string field)
+        {
+            if (value.StartsWith("az://", StringComparison.OrdinalIgnoreCase))
+            {
+                var container = value[5..].Split('/')[0];
+                if (container.Length is < 3 or > 63 || !container.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+                    throw Err(field, $"'{Storage.StorageLocation.Redact(value)}': '{container}' is not a valid container name (az://container/prefix; 3-63 lower-case letters, digits, hyphens)");
+                return;
+            }
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var u) || u.AbsolutePath.Trim('/').Length == 0)
+                throw Err(field, $"'{Storage.StorageLocation.Redact(value)}' is not a blob URL (https://account.blob.core.windows.net/container/prefix)");
         }
 
         /// <summary>Unknown keys are recorded (all of them, each with the closest known name), and reading goes on.</summary>

@@ -20,12 +20,15 @@ public static class SubjectDiscovery
         if (inp.Type == InputType.Bids) found.AddRange(DiscoverBids(m));
         foreach (var g in inp.Globs)
         {
-            var paths = Glob.Expand(g, inp.Type == InputType.Dicom, m.Guard, "inputs.glob");
+            bool remote = Storage.StorageLocation.IsRemote(g);
+            var paths = remote ? RemoteGlob.Expand(g, inp.Type == InputType.Dicom) : Glob.Expand(g, inp.Type == InputType.Dicom, m.Guard, "inputs.glob");
             if (inp.Type == InputType.Files) paths = CollapsePairs(paths);
             foreach (var p in paths)
             {
-                var rel = Path.GetRelativePath(Path.GetDirectoryName(m.ManifestPath)!, p).Replace('\\', '/');
-                var id = IdFromPath(rel, p, inp.IdPattern, inp.Type)
+                // a blob: the id comes from its name in the container (no SAS), as a file's comes from its path under the manifest
+                var shown = Storage.StorageLocation.Redact(p);
+                var rel = remote ? string.Join('/', shown.Split("://", 2)[1].Split('/').Skip(1)) : Path.GetRelativePath(Path.GetDirectoryName(m.ManifestPath)!, p).Replace('\\', '/');
+                var id = IdFromPath(rel, remote ? shown.TrimEnd('/') : p, inp.IdPattern, inp.Type)
                     ?? throw new CohortManifestException(m.ManifestPath, "inputs.idPattern", $"does not match '{rel}' (every matched path needs an (?<id>…))");
                 found.Add((id, p, null, rel));
             }
@@ -33,7 +36,8 @@ public static class SubjectDiscovery
         foreach (var s in inp.Subjects)
         {
             string? problem = null;
-            bool exists = inp.Type == InputType.Dicom ? Directory.Exists(s.Path) : File.Exists(s.Path);
+            // a blob is looked for by the worker (a missing one fails that subject with its location)
+            bool exists = Storage.StorageLocation.IsRemote(s.Path) || (inp.Type == InputType.Dicom ? Directory.Exists(s.Path) : File.Exists(s.Path));
             if (!exists) problem = inp.Type == InputType.Dicom ? $"input folder not found: {s.Path}" : $"input file not found: {s.Path}";
             found.Add((s.Id, s.Path, problem, s.Path));
         }
@@ -98,15 +102,17 @@ public static class SubjectDiscovery
     /// <summary>A pattern such as "*" matches both halves of an Analyze pair: keep the .hdr, drop its .img/.img.gz.</summary>
     private static IReadOnlyList<string> CollapsePairs(IReadOnlyList<string> paths)
     {
-        var set = new HashSet<string>(paths, StringComparer.Ordinal);
+        // blob URLs may carry a SAS query: judge names without it
+        var set = new HashSet<string>(paths.Select(Storage.StorageLocation.Redact), StringComparer.Ordinal);
         var keep = new List<string>();
         foreach (var p in paths)
         {
-            var lower = p.ToLowerInvariant();
+            var bare = Storage.StorageLocation.Redact(p);
+            var lower = bare.ToLowerInvariant();
             bool isImg = lower.EndsWith(".img", StringComparison.Ordinal) || lower.EndsWith(".img.gz", StringComparison.Ordinal);
             if (isImg)
             {
-                var stem = lower.EndsWith(".img.gz", StringComparison.Ordinal) ? p[..^7] : p[..^4];
+                var stem = lower.EndsWith(".img.gz", StringComparison.Ordinal) ? bare[..^7] : bare[..^4];
                 if (set.Contains(stem + ".hdr") || set.Contains(stem + ".HDR")) continue;
             }
             else if (!(lower.EndsWith(".nii", StringComparison.Ordinal) || lower.EndsWith(".nii.gz", StringComparison.Ordinal) || lower.EndsWith(".hdr", StringComparison.Ordinal)

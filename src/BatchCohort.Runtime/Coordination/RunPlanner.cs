@@ -28,6 +28,18 @@ public static class RunPlanner
     public static async Task<RunPlan> PlanAsync(string cohort, string pipelineVersion, bool newRun, int? jobs, IRunObserver observer, CancellationToken ct,
         ISubjectMeasurer? measurer = null)
     {
+        // Blob inputs are read by the subject workers through the storage seam; a blob output, demographics or atlas
+        // needs the coordinator grain to read and write through it too, which it does not do yet: say so, never write elsewhere.
+        CohortManifest? pre = null;
+        try { pre = CohortManifest.Load(cohort); }
+        catch (Exception e) when (e is CohortManifestException or IOException) { /* the validator reports it with the rest */ }
+        if (pre is not null)
+            foreach (var (field, loc) in new (string, string?)[] { ("output", pre.OutputLocation) }
+                         .Concat(pre.DemographicTables.Select(d => ("demographics", (string?)d.Path)))
+                         .Concat(new (string, string?)[] { ("atlas", pre.Atlas.Path), ("atlas.head", pre.Atlas.Head), ("atlas.brain", pre.Atlas.Brain), ("atlas.icv", pre.Atlas.Icv), ("atlas.tissues", pre.Atlas.Tissues) }))
+                if (StorageLocation.IsRemote(loc))
+                    throw new CohortManifestException(pre.ManifestPath, field,
+                        $"'{StorageLocation.Redact(loc!)}': the Orleans engine reads inputs from blob storage but not yet the {field}; use a local path (see docs/storage.md)");
         // Everything that can be checked is checked before anything is made or measured: manifest, paths,
         // demographics, groups, names, settings, atlas (CohortValidationException: one line per problem).
         var cohortCheck = await CohortValidator.PrepareRunAsync(cohort, measurer ?? MeasurerFactory.Create(), observer, ct);
@@ -48,7 +60,7 @@ public static class RunPlanner
         var request = new RunRequest(
             manifest.Name, manifest.ManifestPath, Path.GetFullPath(outDir), FileUri.From(settingsPath).AbsoluteUri, settingsHash,
             pipelineVersion, pipelineHash, $"{Generator} {Version}", newRun, jobs,
-            subjects.Select(s => new SubjectEntry(s.Id, s.Label, FileUri.From(s.InputPath).AbsoluteUri, s.Problem)).ToArray());
+            subjects.Select(s => new SubjectEntry(s.Id, s.Label, CohortStorage.InputUri(s.InputPath).AbsoluteUri, s.Problem)).ToArray());
         return new RunPlan(manifest, subjects, request);
     }
 

@@ -42,27 +42,29 @@ public sealed class SubjectWorker
         if (ct.IsCancellationRequested) return null;
         var sw = Stopwatch.StartNew();
         string? key = null;
+        SubjectStorage? io = null;
         try
         {
             if (job.KnownProblem is not null)
                 throw new SubjectMeasurementException(job.KnownProblem, FailureKinds.InputMissing);
             if (job.PipelineVersion != _measurer.PipelineVersion)
                 throw new SubjectMeasurementException($"silo {Name} runs pipeline version {_measurer.PipelineVersion}, the run needs {job.PipelineVersion}", FailureKinds.Internal);
-            var input = LocalPath(job.Input);
-            var outDir = LocalPath(job.Output);
+            // the input on this machine (a blob input is streamed into scratch) and the subject's folder, local or in a blob container
+            try { io = await SubjectStorage.OpenAsync(Location(job.Input), Location(job.Output), job.SubjectLabel, Scratch, ct); }
+            catch (StorageException e) { throw new SubjectMeasurementException(e.Message, FailureKinds.InputUnreadable, e); }
+            var input = io.InputPath;
             string inputHash;
             try { inputHash = await Task.Run(() => ContentHash.OfInput(input, ct), ct); }
             catch (FileNotFoundException e) { throw new SubjectMeasurementException(e.Message, FailureKinds.InputMissing, e); }
             catch (DirectoryNotFoundException e) { throw new SubjectMeasurementException($"input file not found: {input} ({e.Message})", FailureKinds.InputMissing, e); }
             catch (UnauthorizedAccessException e) { throw new SubjectMeasurementException($"input not readable: {input} ({e.Message})", FailureKinds.InputUnreadable, e); }
             key = CacheKey.Compute(inputHash, _measurer.PipelineVersion, job.SettingsHash);
-            var resultPath = Path.Combine(outDir, $"sub-{job.SubjectLabel}_measures.json");
-            if (ResultStore.TryLoadValid(resultPath, key) is { } cached)
-                return Measured(job, key, resultPath, true, sw.Elapsed.TotalSeconds, cached);
+            if (await io.TryLoadAsync(key, ct) is { } cached)
+                return Measured(job, key, io.ResultUri, true, sw.Elapsed.TotalSeconds, cached);
             var settings = _settings.GetOrAdd(job.Settings, u => RunSettings.Load(LocalPath(u)));
             if (settings.Hash != job.SettingsHash)
                 throw new SubjectMeasurementException($"settings document {job.Settings} does not have the hash the job names", FailureKinds.Internal);
-            Directory.CreateDirectory(outDir);
+            var outDir = io.WorkDirectory();
             var work = new SubjectWork(job.SubjectId, job.SubjectLabel, input, settings.InputType, settings.Atlas,
                 (JsonObject)settings.PipelineSettings.DeepClone(), outDir, "sub-" + job.SubjectLabel);
             SubjectMeasurement m;
@@ -94,8 +96,10 @@ public sealed class SubjectWorker
             TableFile.Write(CohortGroupStage.MeasuresTable(new[] { result }), tmp);
             File.Move(tmp, Path.Combine(outDir, rowFile), overwrite: true);
             result.Files["measures"] = rowFile;
-            ResultStore.Write(resultPath, result);
-            return Measured(job, key, resultPath, false, sw.Elapsed.TotalSeconds, result);
+            // derivatives first, then the record, created only if absent (If-None-Match): of two workers racing on this
+            // subject one commits, the other finds that record and reports it instead of its own
+            var commit = await io.CommitAsync(result, ct);
+            return Measured(job, key, io.ResultUri, !commit.Won, sw.Elapsed.TotalSeconds, commit.Result);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -104,14 +108,26 @@ public sealed class SubjectWorker
         catch (Exception e)
         {
             var (kind, reason) = Describe(e);
+            if (io is not null) reason = io.Rename(reason);
             return new SubjectReport(job.RunId, job.SubjectId, job.Attempt, SubjectOutcome.Failed, Name, sw.Elapsed.TotalSeconds,
                 CacheKey: key, FailureKind: kind, Reason: reason);
         }
+        finally
+        {
+            io?.Dispose();
+        }
     }
 
-    private SubjectReport Measured(SubjectJob job, string key, string resultPath, bool fromCache, double seconds, SubjectResult r) =>
+    /// <summary>The scratch space blob inputs are streamed into (default: the process's).</summary>
+    public ScratchSpace? Scratch { get; init; }
+
+    /// <summary>A job's location: a file URI's path, any other URI (az://, https) as written.</summary>
+    private static string Location(string uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var u) ? SubjectStorage.LocationOf(u) : uri;
+
+    private SubjectReport Measured(SubjectJob job, string key, Uri result, bool fromCache, double seconds, SubjectResult r) =>
         new(job.RunId, job.SubjectId, job.Attempt, SubjectOutcome.Measured, Name, seconds, CacheKey: key,
-            Result: FileUri.From(resultPath).AbsoluteUri, FromCache: fromCache, Measures: new Dictionary<string, double?>(r.Measures));
+            Result: result.AbsoluteUri, FromCache: fromCache, Measures: new Dictionary<string, double?>(r.Measures));
 
     /// <summary>One line a person can act on, and the failure's kind.</summary>
     public static (string Kind, string Reason) Describe(Exception e)
