@@ -10,6 +10,7 @@ APT_PACKAGES=(
   mricron-data insighttoolkit5-examples
   dcmtk libgdcm-tools dcm2niix plastimatch elastix dicom3tools
   chromium
+  redis-server docker-compose
 )
 
 if [ "${BATCHCOHORT_SKIP_INSTALL:-0}" != "1" ]; then
@@ -32,6 +33,14 @@ if [ "${BATCHCOHORT_SKIP_INSTALL:-0}" != "1" ]; then
       (cd tests/oracles/node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
     fi
   fi
+fi
+
+# The deployment files must stay valid (there is no Docker engine here: the same topology runs as processes in the tests).
+if command -v docker-compose >/dev/null; then
+  docker-compose -f docker-compose.yml config -q
+  echo "test.sh: docker-compose.yml is valid"
+elif [ "${CI:-}" = "true" ]; then
+  echo "test.sh: docker-compose is missing (apt-get install -y docker-compose)" >&2; exit 1
 fi
 
 dotnet build BatchCohort.sln -c Release -nologo -v q

@@ -91,7 +91,9 @@ public sealed record RunView(
     string RunId, string Cohort, string Manifest, string OutputDirectory, string Status, string PipelineVersion,
     string PipelineHash, string SettingsHash, string Generator, int Jobs,
     DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset[] ResumedAt,
-    SubjectView[] Subjects, string[] Notes, string[] Outputs, string? GroupText);
+    SubjectView[] Subjects, string[] Notes, string[] Outputs, string? GroupText,
+    /// <summary>The silo that hosts the coordinator now.</summary>
+    string? Coordinator = null);
 
 /// <summary>A line of <c>batchcohort status</c>: one run known to the cluster.</summary>
 [GenerateSerializer, Immutable]

@@ -38,6 +38,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
     private readonly IClusterMembershipService _membership;
     private readonly ILogger<CohortRunGrain> _log;
     private readonly LocalRunResults? _local;
+    private readonly string _silo;
     private readonly SemaphoreSlim _writing = new(1, 1);
     private RunLedger? _ledger;
     private bool _dirty, _recovered, _grouping;
@@ -45,8 +46,9 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
     private DateTime _lastReconcile = DateTime.UtcNow;
 
     public CohortRunGrain([PersistentState("run", "runs")] IPersistentState<RunState> store, IClusterMembershipService membership,
-        ILogger<CohortRunGrain> log, IServiceProvider services)
+        ILogger<CohortRunGrain> log, IServiceProvider services, ILocalSiloDetails silo)
     {
+        _silo = silo.SiloAddress.ToParsableString();
         _store = store;
         _membership = membership;
         _log = log;
@@ -132,7 +134,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             p.Elapsed.TotalSeconds, p.Eta?.TotalSeconds, fresh, failures.Count));
     }
 
-    public Task<RunView?> GetView() => Task.FromResult(State is { } s ? RunPlanner.View(s) : null);
+    public Task<RunView?> GetView() => Task.FromResult(State is { } s ? RunPlanner.View(s) with { Coordinator = _silo } : null);
 
     public Task<RunView?> Interrupt() => StopAsync(RunState.Interrupted);
 
@@ -150,7 +152,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             await ListAsync();
             StopTimer();
         }
-        return RunPlanner.View(s);
+        return RunPlanner.View(s) with { Coordinator = _silo };
     }
 
     private void StartTimer() =>

@@ -26,7 +26,7 @@ public sealed class ClusterClient : IAsyncDisposable
         builder.UseOrleansClient(client => client.UseCluster(c, names));
         var host = builder.Build();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        limit.CancelAfter(TimeSpan.FromSeconds(15));
+        limit.CancelAfter(TimeSpan.FromSeconds(25));
         try
         {
             await host.StartAsync(limit.Token);

@@ -74,7 +74,13 @@ public static class RunFollower
     public static async Task<CohortRunOutcome> SubmitAndFollowAsync(IGrainFactory grains, RunPlan plan, IRunObserver obs, bool interruptOnCancel,
         LocalRunResults? local, CancellationToken ct, bool detach = false)
     {
-        var ticket = await grains.GetGrain<ICohortGrain>(plan.Request.OutputDirectory).Submit(plan.Request);
+        RunTicket ticket;
+        for (int attempt = 1; ; attempt++)
+        {
+            // idempotent: a submission that timed out and is sent again returns the same run
+            try { ticket = await grains.GetGrain<ICohortGrain>(plan.Request.OutputDirectory).Submit(plan.Request); break; }
+            catch (TimeoutException) when (attempt < 4 && !ct.IsCancellationRequested) { }
+        }
         if (ticket.Note is not null) obs.Note(ticket.Note);
         if (detach)
         {

@@ -32,7 +32,7 @@ public static class SiloHosting
         silo.Services.AddSingleton<SiloWork>();
         silo.Services.AddSingleton<SiloWorkLoop>();
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloWorkLoop>());
-        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(15));
         silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         return silo;
     }
@@ -82,7 +82,7 @@ public static class SiloHosting
     public static IClientBuilder UseCluster(this IClientBuilder client, ClusterConnection c, ClusterNames names)
     {
         client.Configure<ClusterOptions>(o => { o.ClusterId = names.ClusterId; o.ServiceId = names.ServiceId; });
-        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
         if (c.Backend == ClusterBackend.Redis) client.UseRedisClustering(o => o.ConfigurationOptions = c.RedisOptions());
         else client.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(c.Secret));
         return client;

@@ -85,6 +85,25 @@ public static class CohortGroupStage
                     notes.Add($"{Count(excluded.Count, "subject")} left out of the group tests ({g.Column} missing or matching no level of {string.Join(", ", g.Levels.Select(l => $"{l.Name}: {l.Condition}"))}): {List(excluded)}");
             }
         }
+        // QC before statistics: per-subject flags (qc_flags) and cohort robust outlier scores (median/MAD z); flagged
+        // subjects are listed first in the report and, with "exclude": "flagged", left out of the statistics.
+        var qcRows = RobustOutliers.Score(table, IdColumn);
+        var flaggedRows = qcRows.Where(q => q.Flagged).ToList();
+        var qcTable = new Table(new StringColumn(IdColumn, qcRows.Select(q => (string?)q.SubjectId).ToArray()),
+            new DoubleColumn("qc_robust_z", qcRows.Select(q => q.MaxAbsZ).ToArray()),
+            new StringColumn("qc_reasons", qcRows.Select(q => (string?)string.Join(';', q.Reasons)).ToArray()),
+            new StringColumn("qc_status", qcRows.Select(q => (string?)(q.Flagged ? (m.ExcludeFlagged ? "excluded" : "flagged") : "ok")).ToArray()));
+        Write(qcTable, Path.Combine(groupDir, "qc.csv"));
+        outputs.Add("group/qc.csv");
+        if (flaggedRows.Count > 0)
+            notes.Add($"{Count(flaggedRows.Count, "subject")} flagged by QC{(m.ExcludeFlagged ? " and excluded from the statistics (\"exclude\": \"flagged\")" : " (kept in the statistics; \"exclude\": \"flagged\" leaves them out)")}: {List(flaggedRows.Select(q => $"{q.SubjectId} ({string.Join(", ", q.Reasons)})").ToList())}");
+        var analysed = table;
+        if (m.ExcludeFlagged && flaggedRows.Count > 0)
+        {
+            var drop = flaggedRows.Select(q => q.SubjectId).ToHashSet(StringComparer.Ordinal);
+            var idsAll = table.GetStrings(IdColumn);
+            analysed = table.Where(i => !drop.Contains(idsAll[i] ?? ""));
+        }
         Write(table, Path.Combine(groupDir, "measures.parquet"));
         Write(table, Path.Combine(groupDir, "measures.csv"));
         outputs.Add("group/measures.parquet");
@@ -94,14 +113,14 @@ public static class CohortGroupStage
         GroupStageResult? stats = null;
         string text;
         var failed = state.Subjects.Where(s => s.Status == SubjectStatus.Failed).Select(s => new FailedSubject(s.Id, s.Reason ?? "unknown")).ToList();
-        var skip = WhyNoStats(m, table, groupColumn);
+        var skip = WhyNoStats(m, analysed, groupColumn);
         if (skip is null)
         {
-            var spec = BuildSpec(m, table, groupColumn!, notes);
+            var spec = BuildSpec(m, analysed, groupColumn!, notes);
             if (spec.Measures.Count == 0 && spec.Normalise.Count == 0 && spec.Correlations!.Count == 0) skip = "none of the analyses' measures is in the table";
             else
             {
-                stats = GroupStage.Run(table, spec);
+                stats = GroupStage.Run(analysed, spec);
                 // written into a private folder, then each file renamed into place: no reader sees a half-written file
                 var tmp = Path.Combine(groupDir, ".stats-" + Guid.NewGuid().ToString("N")[..8]);
                 try
@@ -118,9 +137,13 @@ public static class CohortGroupStage
             }
         }
         var reportPath = Path.Combine(groupDir, "report.html");
+        var flaggedIds = flaggedRows.Select(q => q.SubjectId).ToHashSet(StringComparer.Ordinal);
         var thumbs = results.Where(r => r.Files.ContainsKey("qc"))
+            .OrderBy(r => flaggedIds.Contains(r.SubjectId) ? 0 : 1)
             .Select(r => new QcThumbnail(r.SubjectId, Path.GetRelativePath(groupDir, Path.Combine(ResultStore.SubjectDirectory(m.OutputDirectory, r.SubjectLabel), r.Files["qc"])).Replace('\\', '/')))
             .ToList();
+        var thumbById = thumbs.ToDictionary(t => t.SubjectId, t => t.PngPath, StringComparer.Ordinal);
+        var flagged = flaggedRows.Select(q => new FlaggedSubject(q.SubjectId, q.Reasons, m.ExcludeFlagged, thumbById.GetValueOrDefault(q.SubjectId))).ToList();
         var runInfo = new List<KeyValuePair<string, string>>
         {
             new("cohort", m.Name),
@@ -137,6 +160,7 @@ public static class CohortGroupStage
                 Stats = stats,
                 Title = $"BatchCohort: {m.Name}",
                 Failed = failed,
+                Flagged = flagged,
                 Thumbnails = thumbs,
                 RunInfo = runInfo,
                 TotalSubjects = state.Subjects.Count,

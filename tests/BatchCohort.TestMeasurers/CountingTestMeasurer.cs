@@ -14,7 +14,8 @@ namespace BatchCohort.TestMeasurers;
 /// "measured &lt;id&gt; &lt;pid&gt;" to the markers file, so tests can count how often each subject was measured.
 ///
 /// Configured by environment (for use inside a real batchcohort process): BATCHCOHORT_TEST_MARKERS (file),
-/// BATCHCOHORT_TEST_DELAY_MS (per subject), BATCHCOHORT_TEST_PIPELINE (version).
+/// BATCHCOHORT_TEST_DELAY_MS (per subject), BATCHCOHORT_TEST_PIPELINE (version), BATCHCOHORT_TEST_FAIL (comma-separated
+/// subject ids this process cannot measure: they throw as a machine-specific failure would).
 /// </summary>
 public sealed class CountingTestMeasurer : ISubjectMeasurer
 {
@@ -23,16 +24,21 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
     public CountingTestMeasurer()
         : this(Environment.GetEnvironmentVariable("BATCHCOHORT_TEST_MARKERS"),
                int.TryParse(Environment.GetEnvironmentVariable("BATCHCOHORT_TEST_DELAY_MS"), out var d) ? d : 0,
-               Environment.GetEnvironmentVariable("BATCHCOHORT_TEST_PIPELINE") ?? "test-pipeline-1")
+               Environment.GetEnvironmentVariable("BATCHCOHORT_TEST_PIPELINE") ?? "test-pipeline-1",
+               (Environment.GetEnvironmentVariable("BATCHCOHORT_TEST_FAIL") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
     {
     }
 
-    public CountingTestMeasurer(string? markersPath, int delayMs, string pipelineVersion)
+    public CountingTestMeasurer(string? markersPath, int delayMs, string pipelineVersion, IEnumerable<string>? failSubjects = null)
     {
         MarkersPath = markersPath;
         DelayMs = delayMs;
         PipelineVersion = pipelineVersion;
+        FailSubjects = new HashSet<string>(failSubjects ?? Array.Empty<string>(), StringComparer.Ordinal);
     }
+
+    /// <summary>Subjects this instance cannot measure (an InvalidOperationException, as a machine-specific failure).</summary>
+    public IReadOnlySet<string> FailSubjects { get; }
 
     public string? MarkersPath { get; }
     public int DelayMs { get; }
@@ -63,6 +69,8 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
         double v = double.Parse(text[Magic.Length..].Trim(), CultureInfo.InvariantCulture);
         double scale = work.Settings["scale"] is { } s ? (double)s : 1.0;
         if (DelayMs > 0) await Task.Delay(DelayMs, cancellationToken);
+        if (FailSubjects.Contains(work.SubjectId))
+            throw new InvalidOperationException($"simulated failure of {work.SubjectId} in process {Environment.ProcessId}");
         var qc = work.FilePrefix + "_qc.png";
         await File.WriteAllBytesAsync(Path.Combine(work.OutputDirectory, qc), TinyPng, cancellationToken);
         var files = new Dictionary<string, string> { ["qc"] = qc };

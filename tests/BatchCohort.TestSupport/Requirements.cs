@@ -26,6 +26,7 @@ public static class Requirements
     public const string NodeParquet = "node-parquet";// npm hyparquet + @duckdb/node-api + parquet-wasm/apache-arrow (tests/oracles/node)
     public const string RabbitMq = "rabbitmq";       // rabbitmq-server
     public const string Azurite = "azurite";         // npm azurite
+    public const string Redis = "redis";             // redis-server
     public const string Chromium = "chromium";       // chromium
 
     public const string Ch2Path = "/usr/share/mricron/templates/ch2.nii.gz";
@@ -60,6 +61,7 @@ public static class Requirements
         [RabbitMq] = (() => File.Exists("/usr/sbin/rabbitmq-server"), "apt-get install -y rabbitmq-server"),
         [Azurite] = (() => File.Exists(Path.Combine(NodeModules, ".bin", "azurite")), "npm install --prefix tests/oracles/node"),
         [Chromium] = (() => OnPath("chromium"), "apt-get install -y chromium"),
+        [Redis] = (() => OnPath("redis-server"), "apt-get install -y redis-server"),
     };
 
     private static readonly Dictionary<string, bool> Cache = new();

@@ -9,6 +9,10 @@ namespace BatchCohort.Analysis.Reports;
 /// <summary>A subject that could not be measured, with the reason a person can act on.</summary>
 public sealed record FailedSubject(string SubjectId, string Reason);
 
+/// <summary>A subject flagged by QC (per-subject checks or cohort outlier scores), whether it was left out of the
+/// statistics, and its QC montage (path absolute or relative to the report's folder), if any.</summary>
+public sealed record FlaggedSubject(string SubjectId, IReadOnlyList<string> Reasons, bool Excluded, string? QcPngPath);
+
 /// <summary>A subject's QC montage (PNG). The path may be absolute or relative to the report's folder.</summary>
 public sealed record QcThumbnail(string SubjectId, string PngPath);
 
@@ -25,6 +29,9 @@ public sealed record ReportInput
 
     /// <summary>Subjects that failed, with reasons.</summary>
     public IReadOnlyList<FailedSubject> Failed { get; init; } = Array.Empty<FailedSubject>();
+
+    /// <summary>Subjects flagged by QC: listed first in the report, with their QC montage.</summary>
+    public IReadOnlyList<FlaggedSubject> Flagged { get; init; } = Array.Empty<FlaggedSubject>();
 
     /// <summary>QC montages to show as thumbnails linking to the full image.</summary>
     public IReadOnlyList<QcThumbnail> Thumbnails { get; init; } = Array.Empty<QcThumbnail>();
@@ -83,6 +90,26 @@ public static class HtmlReport
         foreach (var (id, name) in new[] { ("summary", "Summary"), ("groups", "Groups"), ("tests", "Tests"), ("plots", "Box plots"), ("scatter", "Against age"), ("failed", "Failed"), ("qc", "QC"), ("methods", "Methods") })
             sb.Append($"<a href=\"#{id}\">{name}</a>");
         sb.Append("</nav></header><main>");
+
+        // ---- flagged subjects first: a gross failure must be seen before any statistic is read
+        if (input.Flagged.Count > 0)
+        {
+            int nEx = input.Flagged.Count(f => f.Excluded);
+            sb.Append("<section id=\"flagged\"><h2>Flagged by QC</h2>");
+            sb.Append($"<p>{input.Flagged.Count} subject(s) flagged by quality control; {(nEx > 0 ? $"{nEx} excluded from the statistics (manifest <code>\"exclude\": \"flagged\"</code>)" : "kept in the statistics (set <code>\"exclude\": \"flagged\"</code> in the manifest to leave them out)")}. Check each picture.</p>");
+            sb.Append("<table class=\"failed\"><thead><tr><th>subject</th><th>why</th><th>statistics</th><th>QC picture</th></tr></thead><tbody>");
+            foreach (var f in input.Flagged)
+            {
+                string pic = "";
+                if (f.QcPngPath is { } png)
+                {
+                    var href = RelativeUrl(reportDirectory, png);
+                    pic = $"<a class=\"thumb\" href=\"{Esc(href)}\"><img src=\"{Esc(href)}\" alt=\"QC montage of {Esc(f.SubjectId)}\" loading=\"lazy\"></a>";
+                }
+                sb.Append($"<tr><td><code>{Esc(f.SubjectId)}</code></td><td>{Esc(string.Join("; ", f.Reasons))}</td><td>{(f.Excluded ? "excluded" : "included")}</td><td>{pic}</td></tr>");
+            }
+            sb.Append("</tbody></table></section>");
+        }
 
         // ---- summary
         int total = input.TotalSubjects ?? data.RowCount + input.Failed.Count;

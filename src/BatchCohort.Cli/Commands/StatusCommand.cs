@@ -40,7 +40,8 @@ public sealed class StatusCommand : ICliCommand
         var by = v.Subjects.GroupBy(s => s.Status).ToDictionary(g => g.Key, g => g.Count());
         output.WriteLine($"run {v.RunId}: {v.Status} · cohort {v.Cohort} · {v.Subjects.Length} subjects: " +
                          string.Join(", ", new[] { "done", "running", "pending", "failed" }.Select(k => $"{by.GetValueOrDefault(k)} {k}")));
-        output.WriteLine($"outputs: {v.OutputDirectory} · pipeline {v.PipelineVersion} · started {v.StartedAt:u}{(v.FinishedAt is { } f ? $" · finished {f:u}" : "")}");
+        output.WriteLine($"outputs: {v.OutputDirectory} · pipeline {v.PipelineVersion} · started {v.StartedAt:u}{(v.FinishedAt is { } f ? $" · finished {f:u}" : "")}" +
+                         (v.Coordinator is { } c ? $" · coordinator on {c}" : ""));
         foreach (var s in v.Subjects)
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {s.Id,-12} {s.Status,-8} attempts {s.Attempts}  {(s.Seconds is { } sec ? $"{sec,7:0.0} s" : "        ")}  {s.Silo ?? ""}{(s.Reason is { } why && s.Status == "failed" ? "  " + why : "")}"));

@@ -31,7 +31,14 @@ public sealed record SubjectMeasures
     public double QcSimilarity { get; init; }
     /// <summary>Dice of the atlas brain mask carried to the subject against the refined brain mask.</summary>
     public double QcAtlasDice { get; init; }
-    /// <summary>Plausibility flags, ';'-separated (empty when none).</summary>
+    /// <summary>True when the atlas→subject transform mirrors (the file's header did not say how its voxels are stored,
+    /// as with Analyze): volumes are unaffected, left and right are unknown.</summary>
+    public bool QcMirrored { get; init; }
+    /// <summary>Fraction of the ICV surface where brain runs on into bright voxels outside it (<see cref="Qc.QcChecks.BrainCutFraction"/>).</summary>
+    public double QcBrainCut { get; init; }
+    /// <summary>(WM − GM)/WM of the tissue classes' centres.</summary>
+    public double QcGreyWhiteContrast { get; init; }
+    /// <summary>Plausibility flags, ';'-separated (empty when none); <see cref="Qc.QcChecks"/>.</summary>
     public string QcFlags { get; init; } = "";
     public double TimeLoadS { get; init; }
     public double TimeRegisterS { get; init; }
@@ -46,7 +53,7 @@ public sealed record SubjectMeasures
     {
         ("subject_id", SubjectId), ("head_ml", HeadMl), ("icv_ml", IcvMl), ("etiv_ml", EtivMl), ("asf", Asf),
         ("brain_ml", BrainMl), ("gm_ml", GmMl), ("wm_ml", WmMl), ("csf_ml", CsfMl), ("nwbv", Nwbv),
-        ("brain_icv_ratio", BrainIcvRatio), ("qc_similarity", QcSimilarity), ("qc_atlas_dice", QcAtlasDice),
+        ("brain_icv_ratio", BrainIcvRatio), ("qc_similarity", QcSimilarity), ("qc_atlas_dice", QcAtlasDice), ("qc_brain_cut", QcBrainCut), ("qc_gw_contrast", QcGreyWhiteContrast),
         ("qc_flags", QcFlags), ("t_load_s", TimeLoadS), ("t_register_s", TimeRegisterS), ("t_segment_s", TimeSegmentS),
         ("t_measure_s", TimeMeasureS), ("t_write_s", TimeWriteS), ("t_total_s", TimeTotalS), ("pipeline_version", PipelineVersion),
     };

@@ -5,6 +5,7 @@ using BatchCohort.Imaging.Measurement;
 using BatchCohort.Imaging.Processing.Geometry;
 using BatchCohort.Imaging.Processing.Morphology;
 using BatchCohort.Imaging.Processing.Similarity;
+using BatchCohort.Imaging.Qc;
 using BatchCohort.Imaging.Segmentation;
 using BatchCohort.Imaging.Volumes;
 
@@ -18,7 +19,7 @@ namespace BatchCohort.Imaging.Pipeline;
 public static class SubjectPipeline
 {
     /// <summary>Pipeline version: part of every cache key and of dataset_description.json. Bump when numbers change.</summary>
-    public const string Version = "0.1.0";
+    public const string Version = "0.2.0";
 
     /// <summary>Loads NIfTI, Analyze or a DICOM file/folder and runs the pipeline. Unreadable input is a failed result.</summary>
     public static SubjectResult Run(string subjectId, string inputPath, Atlas atlas, PipelineSettings? settings = null)
@@ -77,6 +78,12 @@ public static class SubjectPipeline
         var icvProp = CarryMask(atlas.IcvMask, subject, atlasToSubject);
         var brainProp = CarryMask(atlas.BrainMask, subject, atlasToSubject);
         if (icvProp.CountNonZero() < 1000) return SubjectResult.Failed(subjectId, "segment", "the atlas intracranial mask carried to the subject covers almost no head voxels", T());
+        // Field of view: the atlas's intracranial space carried over must lie inside the image (a head cut by the
+        // field of view cannot give an intracranial volume).
+        double carriedInside = icvProp.VolumeMl() / (atlas.IcvMl * Math.Abs(atlasToSubject.Determinant3));
+        if (carriedInside < settings.MinIcvInView)
+            return SubjectResult.Failed(subjectId, "segment", FormattableString.Invariant(
+                $"head partly outside the field of view: only {carriedInside:P0} of the intracranial space (atlas ICV carried over) lies inside the image (need {settings.MinIcvInView:P0})"), T());
         TissueClassification tissue;
         BrainMasks brain;
         Mask icv;
@@ -86,22 +93,22 @@ public static class SubjectPipeline
             var firstRegion = icvProp.And(head);
             var first = TissueClassifier.Classify(subject, firstRegion, settings.Tissue);
             var firstBrain = BrainSegmentation.Segment(first, firstRegion, settings.Brain);
-            // The subject's own intracranial space, derived from its brain exactly as the atlas's was derived from the
-            // atlas brain (brain envelope + the dark CSF/inner-table band around it), kept near the carried atlas ICV.
-            // The union with the carried atlas ICV keeps the atlas's definition where the subject's own boundary is
-            // not visible (thin CSF, low contrast); the derived part lets the boundary follow the subject's anatomy.
-            var searchZone = BinaryMorphology.BinaryDilation(icvProp, settings.IcvSearchMm);
-            var derived = AtlasDerivation.IntracranialMask(subject, firstBrain.Envelope, out _, settings.IcvShellMm, searchZone).And(searchZone);
-            // Pass 2: tissues and brain inside the derived ICV.
-            tissue = TissueClassifier.Classify(subject, derived, settings.Tissue);
-            brain = BrainSegmentation.Segment(tissue, derived, settings.Brain);
-            // Where atrophy has widened the CSF beyond the band searched around the brain, the atlas ICV carried over
-            // still marks the space as intracranial: the measured ICV keeps its voxels unless the subject's own
-            // intensities say they are not (air, or brighter than white matter: scalp fat, marrow). Everything in the
-            // ICV that is not brain is CSF.
-            icv = IntracranialRefinement.Combine(subject, derived, icvProp, tissue);
+            // The subject's own intracranial space, found in its image outward from its own brain (the dark CSF /
+            // inner-table band up to the bright diploë or scalp). The atlas ICV carried over only bounds the search,
+            // widely dilated, so an affine that cannot place a boundary across anatomies does not decide it.
+            var searchZone = BinaryMorphology.BinaryDilation(icvProp, settings.IcvSearchMm).And(head);
+            icv = IntracranialBoundary.FromImage(subject, firstBrain.Envelope, searchZone, settings.IcvShellMm, float.NaN);
+            // Pass 2: tissues and brain inside the subject's own ICV; everything in the ICV that is not brain is CSF.
+            tissue = TissueClassifier.Classify(subject, icv, settings.Tissue);
+            brain = BrainSegmentation.Segment(tissue, icv, settings.Brain);
         }
         catch (ArgumentException ex) { return SubjectResult.Failed(subjectId, "segment", ex.Message, T()); }
+        // The subject's own intracranial boundary must not run into the image's edge either.
+        long cut = BorderVoxels(icv);
+        double cutMm2 = cut * Math.Pow(subject.Spacing.VoxelVolumeMm3, 2.0 / 3.0);
+        if (cutMm2 > settings.MaxIcvCutMm2)
+            return SubjectResult.Failed(subjectId, "segment", FormattableString.Invariant(
+                $"head partly outside the field of view: the intracranial space measured in the image touches the image's edge over {cutMm2:F0} mm² (limit {settings.MaxIcvCutMm2:F0})"), T());
         tSeg = sw.Elapsed.TotalSeconds;
 
         // --- measures -----------------------------------------------------------------------------------------------
@@ -125,12 +132,11 @@ public static class SubjectPipeline
         double asf = reg.Asf;
         double etiv = atlas.IcvMl / asf;
         double dice = Overlap.Dice(brainProp.Data, brain.Envelope.Data);
-        var flags = new List<string>();
-        if (dice < 0.85) flags.Add($"atlas_dice_low({dice:F2})");
         double nwbv = brainMl / etiv;
-        if (nwbv is < 0.55 or > 0.95) flags.Add($"nwbv_implausible({nwbv:F2})");
-        if (icvMl < 900 || icvMl > 2600) flags.Add($"icv_implausible({icvMl:F0}mL)");
-        if (Math.Abs(icvMl - etiv) / etiv > 0.15) flags.Add("icv_etiv_disagree");
+        double gwContrast = (tissue.Centres[2] - tissue.Centres[1]) / tissue.Centres[2];
+        double brainCut = QcChecks.BrainCutFraction(subject, icv, bt, (tissue.Centres[0] + tissue.Centres[1]) / 2, tissue.BiasField);
+        var flags = QcChecks.Flags(new QcInputs(headMl, icvMl, etiv, brainMl, dice, reg.FinalSimilarity, reg.Metric, gwContrast, brainCut));
+        if (cutMm2 > settings.MaxIcvCutMm2 / 10) flags.Add(FormattableString.Invariant($"icv_at_fov_edge({cutMm2:F0}mm2)"));
         tMeas = sw.Elapsed.TotalSeconds;
         var measures = new SubjectMeasures
         {
@@ -148,6 +154,9 @@ public static class SubjectPipeline
             QcSimilarity = reg.FinalSimilarity,
             QcAtlasDice = dice,
             QcFlags = string.Join(';', flags),
+            QcMirrored = atlasToSubject.Determinant3 < 0,
+            QcBrainCut = brainCut,
+            QcGreyWhiteContrast = gwContrast,
             TimeLoadS = loadSeconds,
             TimeRegisterS = tReg,
             TimeSegmentS = tSeg,
@@ -156,6 +165,20 @@ public static class SubjectPipeline
             PipelineVersion = Version,
         };
         return SubjectResult.Succeeded(subjectId, measures, subject, reorient, head, icv, brain.Envelope, dseg, atlasToSubject, T());
+    }
+
+    private static long BorderVoxels(Mask m)
+    {
+        var s = m.Shape;
+        long n = 0;
+        for (int z = 0; z < s.Z; z++)
+            for (int y = 0; y < s.Y; y++)
+                for (int x = 0; x < s.X; x++)
+                {
+                    if (x != 0 && y != 0 && z != 0 && x != s.X - 1 && y != s.Y - 1 && z != s.Z - 1) { x = s.X - 2; continue; }
+                    if (m.Data[s.Index(x, y, z)] != 0) n++;
+                }
+        return n;
     }
 
     /// <summary>An atlas mask carried onto the subject grid through the atlas→subject world transform (linear

@@ -62,7 +62,7 @@ public static class AffineRegistration
         var candidates = new List<(string Name, double[] A0)> { ("centre of mass", identity) };
         double isoScale = Math.Clamp(Math.Pow(Det(scov) / Det(atlas.Covariance), 1.0 / 6.0), 0.85, 1.18);
         if (settings.TryPrincipalAxes)
-            foreach (var (name, r) in PrincipalAxisRotations(atlas.Covariance, scov))
+            foreach (var (name, r) in PrincipalAxisRotations(atlas.Covariance, scov, settings.AllowMirror))
                 candidates.Add((name, r));
         var movingRanges = levels.Select(Range).ToArray();
         var coarse = new MetricEvaluator(atlas.Samples[0], levels[0], settings.Metric, settings.HistogramBins, movingRanges[0], c);
@@ -211,7 +211,7 @@ public static class AffineRegistration
             for (int j = i + 1; j < 3; j++)
                 shear = Math.Max(shear, Math.Abs(u[i, j]) / Math.Sqrt(Math.Abs(u[i, i] * u[j, j])));
         double det = atlasToSubject.Determinant3;
-        double asf = 1 / det;
+        double asf = 1 / Math.Abs(det);
         string? reason = null;
         if (settings.Metric == RegistrationMetric.MattesMutualInformation && !(last.Similarity >= settings.MinMutualInformation))
             reason = $"final mutual information {last.Similarity:F3} is below {settings.MinMutualInformation}: the subject does not look like a head matching the atlas";
@@ -223,7 +223,7 @@ public static class AffineRegistration
             reason = $"implausible scale: atlas→subject scales {sv[0]:F3}, {sv[1]:F3}, {sv[2]:F3} outside [{settings.MinScale}, {settings.MaxScale}]";
         else if (shear > settings.MaxShear)
             reason = $"implausible shear {shear:F3} (limit {settings.MaxShear})";
-        else if (det <= 0)
+        else if (det <= 0 && !settings.AllowMirror)
             reason = "the transform mirrors the image (negative determinant)";
         return new AffineRegistrationResult
         {
@@ -309,20 +309,27 @@ public static class AffineRegistration
     private static double Det(double[,] m) =>
         m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1]) - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0]) + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0]);
 
-    /// <summary>R = V_s·D·V_aᵀ for the four proper sign choices D (eigenvectors sorted by eigenvalue).</summary>
-    private static IEnumerable<(string Name, double[] R)> PrincipalAxisRotations(double[,] atlasCov, double[,] subjectCov)
+    /// <summary>
+    /// R = V_s·P·V_aᵀ for every signed permutation P (48: 6 axis orders × 8 sign choices, mirrors included;
+    /// eigenvectors sorted by eigenvalue). The axis order is tried too because a head's front–back and head–foot
+    /// extents are close (which one is longer depends on the neck in the field of view), and mirrors because a file
+    /// whose header does not describe its storage (Analyze, OASIS's sagittal raw images) can be read mirrored.
+    /// </summary>
+    private static IEnumerable<(string Name, double[] R)> PrincipalAxisRotations(double[,] atlasCov, double[,] subjectCov, bool mirrors)
     {
         var va = Matrix<double>.Build.DenseOfArray(atlasCov).Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric).EigenVectors;
         var vs = Matrix<double>.Build.DenseOfArray(subjectCov).Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric).EigenVectors;
-        var signs = new[] { (1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1), (-1, -1, -1), (-1, 1, 1), (1, -1, 1), (1, 1, -1) };
-        foreach (var (a, b, cc) in signs)
-        {
-            var d = Matrix<double>.Build.DenseOfDiagonalArray(new double[] { a, b, cc });
-            var r = vs * d * va.Transpose();
-            if (r.Determinant() < 0) continue;
-            var arr = new double[9];
-            for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) arr[i * 3 + j] = r[i, j];
-            yield return ($"principal axes {a:+0;-0},{b:+0;-0},{cc:+0;-0}", arr);
-        }
+        var perms = new[] { new[] { 0, 1, 2 }, new[] { 0, 2, 1 }, new[] { 1, 0, 2 }, new[] { 1, 2, 0 }, new[] { 2, 0, 1 }, new[] { 2, 1, 0 } };
+        foreach (var perm in perms)
+            for (int sgn = 0; sgn < 8; sgn++)
+            {
+                var d = Matrix<double>.Build.Dense(3, 3);
+                for (int i = 0; i < 3; i++) d[i, perm[i]] = (sgn >> i & 1) == 0 ? 1 : -1;
+                var r = vs * d * va.Transpose();
+                if (!mirrors && r.Determinant() < 0) continue;
+                var arr = new double[9];
+                for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) arr[i * 3 + j] = r[i, j];
+                yield return ($"principal axes order {perm[0]}{perm[1]}{perm[2]} signs {sgn}", arr);
+            }
     }
 }

@@ -38,11 +38,15 @@ public sealed record AffineRegistrationSettings
     /// <summary>Try the principal-axes rotations (all four sign choices) besides the plain centre-of-mass start; keep the best.</summary>
     public bool TryPrincipalAxes { get; init; } = true;
 
+    /// <summary>Also try mirrored starts and accept a mirrored result (negative determinant): for files whose header does
+    /// not describe how the voxels are stored (Analyze; OASIS-1's sagittal raw images), left and right cannot be known.</summary>
+    public bool AllowMirror { get; init; } = true;
+
     /// <summary>Iterations of the short descent used to compare starting candidates at the coarsest level.</summary>
     public int CandidateIterations { get; init; } = 30;
 
     /// <summary>How many of the best-ranked starting candidates get the short descent.</summary>
-    public int CandidatesRefined { get; init; } = 3;
+    public int CandidatesRefined { get; init; } = 4;
 
     /// <summary>Seed of the sample-point subset (results are deterministic for a given seed).</summary>
     public int Seed { get; init; } = 20261121;
@@ -82,7 +86,7 @@ public sealed record AffineRegistrationSettings
     public bool Equals(AffineRegistrationSettings? other) =>
         other is not null && PyramidSpacingsMm.SequenceEqual(other.PyramidSpacingsMm) && Metric == other.Metric && HistogramBins == other.HistogramBins
         && MaxSamplesPerLevel == other.MaxSamplesPerLevel && MaxIterationsPerLevel == other.MaxIterationsPerLevel
-        && InitialStepFraction == other.InitialStepFraction && FinalStepMm == other.FinalStepMm && TryPrincipalAxes == other.TryPrincipalAxes
+        && InitialStepFraction == other.InitialStepFraction && FinalStepMm == other.FinalStepMm && TryPrincipalAxes == other.TryPrincipalAxes && AllowMirror == other.AllowMirror
         && CandidateIterations == other.CandidateIterations && CandidatesRefined == other.CandidatesRefined && Seed == other.Seed && MinMutualInformation == other.MinMutualInformation
         && MinCorrelation == other.MinCorrelation && MinScale == other.MinScale && MaxScale == other.MaxScale && MaxShear == other.MaxShear
         && MinOverlap == other.MinOverlap;
@@ -92,7 +96,7 @@ public sealed record AffineRegistrationSettings
         var h = new HashCode();
         foreach (var s in PyramidSpacingsMm) h.Add(s);
         h.Add(Metric); h.Add(HistogramBins); h.Add(MaxSamplesPerLevel); h.Add(MaxIterationsPerLevel); h.Add(InitialStepFraction);
-        h.Add(FinalStepMm); h.Add(TryPrincipalAxes); h.Add(CandidateIterations); h.Add(CandidatesRefined); h.Add(Seed); h.Add(MinMutualInformation);
+        h.Add(FinalStepMm); h.Add(TryPrincipalAxes); h.Add(AllowMirror); h.Add(CandidateIterations); h.Add(CandidatesRefined); h.Add(Seed); h.Add(MinMutualInformation);
         h.Add(MinCorrelation); h.Add(MinScale); h.Add(MaxScale); h.Add(MaxShear); h.Add(MinOverlap);
         return h.ToHashCode();
     }
@@ -102,5 +106,5 @@ public sealed record AffineRegistrationSettings
 
     /// <summary>A stable text form of every setting (for cache keys and logs).</summary>
     public string ToKey() => FormattableString.Invariant(
-        $"affine-v1;levels={string.Join(",", PyramidSpacingsMm)};metric={Metric};bins={HistogramBins};samples={MaxSamplesPerLevel};iter={MaxIterationsPerLevel};step0={InitialStepFraction};stepmin={FinalStepMm};pa={TryPrincipalAxes};cand={CandidateIterations}x{CandidatesRefined};seed={Seed};mi>={MinMutualInformation};ncc>={MinCorrelation};scale={MinScale}..{MaxScale};shear<={MaxShear};overlap>={MinOverlap}");
+        $"affine-v2;levels={string.Join(",", PyramidSpacingsMm)};metric={Metric};bins={HistogramBins};samples={MaxSamplesPerLevel};iter={MaxIterationsPerLevel};step0={InitialStepFraction};stepmin={FinalStepMm};pa={TryPrincipalAxes};mirror={AllowMirror};cand={CandidateIterations}x{CandidatesRefined};seed={Seed};mi>={MinMutualInformation};ncc>={MinCorrelation};scale={MinScale}..{MaxScale};shear<={MaxShear};overlap>={MinOverlap}");
 }

@@ -39,7 +39,10 @@ public static class BrainSegmentation
         if (core.IsEmpty()) core = brain;
         var main = Labeling.LargestComponent(core, 6);
         // Give back the voxels the opening shaved off the kept component's surface (they are brain, not bridges).
-        var regrown = BinaryMorphology.BinaryDilation(main, StructuringElement.Neighbourhood26, iterations: 1).And(brain);
+        // (a dilation as deep as the opening's ball, inside grey + white: thin gyral crowns come back, while tissue
+        // beyond a cut bridge stays out — it is further from the kept component than the ball reaches).
+        var regrown = (settings.OpeningMm > 0 ? BinaryMorphology.BinaryDilation(main, settings.OpeningMm) : main)
+            .Or(BinaryMorphology.BinaryDilation(main, StructuringElement.Neighbourhood26, iterations: 1)).And(brain);
         var tissueMask = Labeling.LargestComponent(regrown, 6);
         var env = settings.EnvelopeClosingMm > 0 ? BinaryMorphology.BinaryClosing(tissueMask, settings.EnvelopeClosingMm).Or(tissueMask) : tissueMask;
         env = BinaryMorphology.BinaryFillHoles(env).And(icv);

@@ -80,7 +80,7 @@ public static class CohortSynthesizer
                 rot = (rng.Uniform(-o.MaxRotationDeg, o.MaxRotationDeg), rng.Uniform(-o.MaxRotationDeg, o.MaxRotationDeg), rng.Uniform(-o.MaxRotationDeg, o.MaxRotationDeg));
                 trans = (rng.Uniform(-o.MaxTranslationMm, o.MaxTranslationMm), rng.Uniform(-o.MaxTranslationMm, o.MaxTranslationMm), rng.Uniform(-o.MaxTranslationMm, o.MaxTranslationMm));
                 var a = SubjectPlan.PoseAffine(centre, scale, rot, trans);
-                if (FitsGrid(a, icvPoints, out _)) break;
+                if (FitsGrid(a, icvPoints, o.Layout, out _)) break;
                 if (draws >= 200)
                     throw new ArgumentException(FormattableString.Invariant(
                         $"subject {i + 1}: no pose within ±{o.MaxRotationDeg}° keeps a head of scale {scale:0.###} inside the OASIS field of view"));
@@ -124,11 +124,11 @@ public static class CohortSynthesizer
     }
 
     /// <summary>The subject's grid: the OASIS grid with its slab centred (to a whole slice) on the posed intracranial space.</summary>
-    public static Affine GridFor(Atlas atlas, SubjectPlan plan)
+    public static Affine GridFor(Atlas atlas, SubjectPlan plan, SynthLayout layout = SynthLayout.Las)
     {
         var a = plan.AtlasToSubject(atlas.IcvCentroidWorld);
-        FitsGrid(a, IcvSamplePoints(atlas), out double zc);
-        return OasisGrid.AffineWithOrigin(OasisGrid.OriginSliceFor(zc));
+        FitsGrid(a, IcvSamplePoints(atlas), layout, out var c);
+        return layout == SynthLayout.Oasis ? OasisGrid.SagittalAffine(c.X, c.Y, c.Z) : OasisGrid.AffineWithOrigin(OasisGrid.OriginSliceFor(c.Z));
     }
 
     /// <summary>Synthesises one subject in memory.</summary>
@@ -139,7 +139,7 @@ public static class CohortSynthesizer
         ArgumentNullException.ThrowIfNull(o);
         var head = atlas.Head;
         var a = plan.AtlasToSubject(atlas.IcvCentroidWorld);
-        var grid = GridFor(atlas, plan);
+        var grid = GridFor(atlas, plan, o.Layout);
 
         // 1. Atrophy on the atlas grid.
         var (removed, truth) = Atrophy(atlas, plan, o);
@@ -226,22 +226,26 @@ public static class CohortSynthesizer
             Directory.CreateDirectory(anat);
             string stem = Path.Combine(anat, plan.Id + "_T1w");
             string imagePath = stem + (o.Format == SynthFormat.Analyze ? ".hdr" : ".nii.gz");
+            // OASIS's raw layout as Analyze: the header holds voxel sizes only, so the file is read with the Analyze
+            // convention's affine and the head's orientation is the pipeline's to find.
+            bool headerless = o.Layout == SynthLayout.Oasis && o.Format == SynthFormat.Analyze;
+            var onDisk = headerless ? new Volume(s.Image.Shape, s.Image.Data, OasisGrid.AnalyzeReading(s.Image.Shape, s.Image.Spacing), s.Image.Spacing) : s.Image;
             if (o.Format == SynthFormat.Analyze)
-                VolumeFile.WriteAnalyze(s.Image, imagePath, VoxelType.Int16);
+                VolumeFile.WriteAnalyze(onDisk, imagePath, VoxelType.Int16);
             else
-                VolumeFile.WriteNifti(s.Image, imagePath, VoxelType.Int16);
+                VolumeFile.WriteNifti(onDisk, imagePath, VoxelType.Int16);
             if (s.TruthClasses is { } tc)
             {
                 var dir = Path.Combine(outDir, "derivatives", "truth", plan.Id, "anat");
                 Directory.CreateDirectory(dir);
-                var lab = s.Image.WithData(tc.Select(b => (float)b).ToArray());
+                var lab = onDisk.WithData(tc.Select(b => (float)b).ToArray());
                 VolumeFile.WriteNifti(lab, Path.Combine(dir, plan.Id + "_dseg.nii.gz"), VoxelType.UInt8);
             }
             part.Append(CultureInfo.InvariantCulture, $"{plan.Id}\t{plan.Age:0.0}\t{plan.Sex}\t{plan.Group}\n");
             truth.Append(TruthRow(s, atlas)).Append('\n');
             log?.Invoke(FormattableString.Invariant(
                 $"{plan.Id}  {plan.Sex} {plan.Age,4:0.0} {plan.Group,-7}  ICV {s.Truth.IntracranialMl,6:0.0} mL  brain {s.Truth.BrainMl,6:0.0} mL  scale {plan.Scale:0.000}  rot ({plan.RotationDeg.X:+0.0;-0.0},{plan.RotationDeg.Y:+0.0;-0.0},{plan.RotationDeg.Z:+0.0;-0.0})°"));
-            results.Add(new WrittenSubject(plan, s.AtlasToSubject, s.Image.Affine, s.Truth, s.Asf, imagePath));
+            results.Add(new WrittenSubject(plan, s.AtlasToSubject, onDisk.Affine, s.Truth, s.Asf, imagePath));
         }
         File.WriteAllText(Path.Combine(outDir, "participants.tsv"), part.ToString());
         File.WriteAllText(Path.Combine(outDir, "participants.json"), ParticipantsSidecar);
@@ -344,18 +348,25 @@ public static class CohortSynthesizer
         return pts.ToArray();
     });
 
-    /// <summary>True when the posed ICV fits the slab (160 mm, with a 2.5 mm margin) and the 256 mm plane (5 mm margin).</summary>
-    private static bool FitsGrid(Affine a, double[] pts, out double zCentre)
+    /// <summary>True when the posed ICV fits the slab (160 mm, with a 2.5 mm margin) and the 256 mm plane (5 mm margin);
+    /// the slab runs head–foot in the LAS layout and right–left in OASIS's sagittal one.</summary>
+    private static bool FitsGrid(Affine a, double[] pts, SynthLayout layout, out (double X, double Y, double Z) centre)
     {
-        double zmin = double.MaxValue, zmax = double.MinValue, xmax = 0, ymax = 0;
+        double xmin = double.MaxValue, xmax = double.MinValue, ymin = double.MaxValue, ymax = double.MinValue, zmin = double.MaxValue, zmax = double.MinValue;
+        double axmax = 0, aymax = 0;
         for (int i = 0; i < pts.Length; i += 3)
         {
             var p = a.Apply(pts[i], pts[i + 1], pts[i + 2]);
             zmin = Math.Min(zmin, p.Z); zmax = Math.Max(zmax, p.Z);
-            xmax = Math.Max(xmax, Math.Abs(p.X)); ymax = Math.Max(ymax, Math.Abs(p.Y));
+            xmin = Math.Min(xmin, p.X); xmax = Math.Max(xmax, p.X);
+            ymin = Math.Min(ymin, p.Y); ymax = Math.Max(ymax, p.Y);
+            axmax = Math.Max(axmax, Math.Abs(p.X)); aymax = Math.Max(aymax, Math.Abs(p.Y));
         }
-        zCentre = (zmin + zmax) / 2;
+        centre = ((xmin + xmax) / 2, (ymin + ymax) / 2, (zmin + zmax) / 2);
         double slab = OasisGrid.Shape.Z * OasisGrid.Spacing.Z;
-        return zmax - zmin <= slab - 2 * 2.5 - 2 * OasisGrid.Spacing.Z && xmax <= 122 && ymax <= 122;
+        double slabRoom = slab - 2 * 2.5 - 2 * OasisGrid.Spacing.Z;
+        if (layout == SynthLayout.Oasis)
+            return xmax - xmin <= slabRoom && ymax - ymin <= 244 && zmax - zmin <= 244;
+        return zmax - zmin <= slabRoom && axmax <= 122 && aymax <= 122;
     }
 }

@@ -11,6 +11,19 @@ public enum SynthFormat
     Nifti,
 }
 
+/// <summary>How a synthetic subject's voxels are laid out on disk.</summary>
+public enum SynthLayout
+{
+    /// <summary>Axial slabs: array axes right→left, posterior→anterior, inferior→superior (LAS, what nibabel/SPM write
+    /// for Analyze), 128 slices of 1.25 mm along the head–foot axis. The header describes the orientation exactly.</summary>
+    Las,
+    /// <summary>OASIS-1's raw layout: sagittal slabs, array axes anterior→posterior, inferior→superior, right→left, 128
+    /// slices of 1.25 mm across the head. Written as Analyze, whose header holds only voxel sizes, a reader following
+    /// the Analyze convention (nibabel, SPM) sees the head turned by 90° turns and mirrored, as with the real scans;
+    /// the pipeline has to find the head's orientation itself. As NIfTI the true orientation is in the header.</summary>
+    Oasis,
+}
+
 /// <summary>
 /// Settings of a synthetic cohort. The defaults are the documented model (README, "Synthetic cohorts"); every number
 /// here ends up in the truth table or dataset_description.json so a cohort can be regenerated exactly.
@@ -20,6 +33,8 @@ public sealed record SynthOptions
     public int Subjects { get; init; } = 20;
     public ulong Seed { get; init; } = 1;
     public SynthFormat Format { get; init; } = SynthFormat.Analyze;
+    /// <summary>Voxel layout on disk (<see cref="SynthLayout"/>).</summary>
+    public SynthLayout Layout { get; init; } = SynthLayout.Las;
 
     // --- demographics ---
     public double AgeMin { get; init; } = 60;
@@ -90,6 +105,24 @@ public static class OasisGrid
     /// <summary>World origin at voxel (128, 128, <paramref name="originSlice"/>): x = −(i − 128), y = j − 128, z = 1.25·(k − originSlice).</summary>
     public static Affine AffineWithOrigin(int originSlice) =>
         new(new double[] { -1, 0, 0, 128, 0, 1, 0, -128, 0, 0, 1.25, -1.25 * originSlice, 0, 0, 0, 1 });
+
+    /// <summary>
+    /// OASIS-1's raw sagittal grid (same shape and voxel sizes, axes permuted): voxel (i, j, k) is at world
+    /// x = cx − 1.25·(k − 63.5) (right→left), y = cy − (i − 127.5) (anterior→posterior), z = cz + (j − 127.5)
+    /// (inferior→superior), centred on (<paramref name="cx"/>, <paramref name="cy"/>, <paramref name="cz"/>) rounded to whole voxels.
+    /// </summary>
+    public static Affine SagittalAffine(double cx, double cy, double cz)
+    {
+        cx = Math.Round(cx / Spacing.Z) * Spacing.Z; cy = Math.Round(cy); cz = Math.Round(cz);
+        return new Affine(new double[] { 0, 0, -Spacing.Z, cx + Spacing.Z * 63.5, -1, 0, 0, cy + 127.5, 0, 1, 0, cz - 127.5, 0, 0, 0, 1 });
+    }
+
+    /// <summary>
+    /// The affine a reader following the Analyze 7.5 convention (nibabel, SPM) gives a header that holds only the voxel
+    /// sizes: diag(−dx, dy, dz), world origin at the array centre. This is how an OASIS raw image is seen.
+    /// </summary>
+    public static Affine AnalyzeReading(Shape3 shape, Spacing3 spacing) => Affine.FromSpacing(-spacing.X, spacing.Y, spacing.Z,
+        spacing.X * (shape.X - 1) / 2.0, -spacing.Y * (shape.Y - 1) / 2.0, -spacing.Z * (shape.Z - 1) / 2.0);
 
     /// <summary>The whole-slice origin that puts world height <paramref name="zCentre"/> (mm) at the middle of the slab.</summary>
     public static int OriginSliceFor(double zCentre) => (int)Math.Round((Shape.Z - 1) / 2.0 - zCentre / Spacing.Z);

@@ -138,6 +138,9 @@ public sealed class CohortManifest
     /// <summary>Which tests share a Benjamini–Hochberg correction ("fdr": "per-test" | "per-analysis" | "all").</summary>
     public FdrFamily Fdr { get; init; } = FdrFamily.PerTest;
     public SynthesisSpec? Synthesize { get; init; }
+    /// <summary>"exclude": "flagged": subjects flagged by QC (per-subject qc_flags or a cohort robust outlier score) are
+    /// left out of the group statistics; the report lists who and why. Default "none": flagged subjects stay in.</summary>
+    public bool ExcludeFlagged { get; init; }
     public required PathGuard Guard { get; init; }
 
     public const string FileName = "cohort.json";
@@ -217,7 +220,7 @@ public sealed class CohortManifest
         private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
         {
             "$schema", "name", "description", "root", "allowOutsideRoot", "inputs", "demographics", "groups", "atlas",
-            "settings", "output", "analyses", "synthesize", "fdr", "exports",
+            "settings", "output", "analyses", "synthesize", "fdr", "exports", "exclude",
         };
 
         /// <summary>Problems that do not stop the reading (unknown fields): all are reported at once.</summary>
@@ -261,6 +264,9 @@ public sealed class CohortManifest
             var output = Loc(guard, Str(root, "output") ?? "out", "output");
             var exports = Str(root, "exports") is string ex ? Loc(guard, ex, "exports") : null;
             var analyses = ReadAnalyses(groups);
+            var exclude = Str(root, "exclude") ?? "none";
+            if (exclude is not ("none" or "flagged"))
+                throw Err("exclude", $"'{exclude}' is not one of none, flagged (flagged: subjects with QC flags or a cohort robust |z| above 3.5 are left out of the group statistics)");
             var fdrText = Str(root, "fdr") ?? "per-test";
             var fdr = fdrText switch
             {
@@ -287,6 +293,7 @@ public sealed class CohortManifest
                 Analyses = analyses,
                 Fdr = fdr,
                 Synthesize = synth,
+                ExcludeFlagged = exclude == "flagged",
                 Guard = guard,
             };
         }

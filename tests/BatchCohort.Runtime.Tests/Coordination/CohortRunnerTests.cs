@@ -169,7 +169,9 @@ public class CohortRunnerTests
     }
 
     /// <summary>Test-only: records how many subjects are measured at once.</summary>
-    private sealed class ConcurrencyProbe : BatchCohort.Runtime.Measurement.ISubjectMeasurer
+    /// <summary>Records the peak number of subjects measured at once. Each subject holds on until the expected peak
+    /// has been seen (or 20 s passed), so the peak does not depend on how loaded the machine is.</summary>
+    private sealed class ConcurrencyProbe(int expected) : BatchCohort.Runtime.Measurement.ISubjectMeasurer
     {
         private int _now;
         public int Max;
@@ -179,7 +181,9 @@ public class CohortRunnerTests
             int n = Interlocked.Increment(ref _now);
             int m;
             while ((m = Volatile.Read(ref Max)) < n && Interlocked.CompareExchange(ref Max, n, m) != m) { }
-            await Task.Delay(150, ct);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref Max) < expected && waited.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(5, ct);
+            await Task.Delay(30, ct);
             Interlocked.Decrement(ref _now);
             return new() { Measures = new[] { new KeyValuePair<string, double?>("x", 1.0) } };
         }
@@ -192,7 +196,7 @@ public class CohortRunnerTests
     {
         using var d = new TempDir("run");
         TestInputs.WriteCohort(d.FullName, 12);
-        var probe = new ConcurrencyProbe();
+        var probe = new ConcurrencyProbe(jobs);
         var o = await new CohortRunner(probe).RunAsync(d.FullName, new CohortRunOptions { Jobs = jobs });
         Assert.Empty(o.Failed);
         Assert.Equal(jobs, probe.Max);
