@@ -56,9 +56,12 @@ public sealed class ScheduleCommand : ICliCommand
             if (parse.GetValue(jobs) is < 1) throw new ArgumentException("--jobs must be at least 1");
             if (parse.GetValue(cluster) is not null)
                 throw new NotSupportedException("--cluster: cluster schedules need the Orleans engine, which this build does not have yet; leave out --cluster for an embedded schedule run by `batchcohort serve`");
-            // A broken manifest is refused now, with one line naming the file, the field and the problem (exit 2).
-            var manifest = CohortManifest.Load(parse.GetValue(cohort)!);
-            if (manifest.Synthesize is null) SubjectDiscovery.Discover(manifest);
+            // A broken cohort is refused now with the same checks `validate` and `run` make (manifest, paths,
+            // demographics, groups, names, settings, atlas): one line per problem, exit 2.
+            var check = CohortValidator.Validate(parse.GetValue(cohort)!, BatchCohort.Runtime.Measurement.MeasurerFactory.Create());
+            if (!check.Ok) throw new CohortValidationException(check.Errors);
+            foreach (var w in check.Warnings) parse.InvocationConfiguration.Error.WriteLine("batchcohort: warning: " + w);
+            var manifest = check.Manifest!;
             var store = Store(parse, home);
             var exportDir = parse.GetValue(export) is { } e ? Path.GetFullPath(e) : null;
             var spec = new ScheduleSpec

@@ -71,6 +71,19 @@ public class ScheduleCommandTests
         Assert.Contains("colour: unknown field", line);
         Assert.False(Directory.Exists(d["home/schedules"]) && Directory.EnumerateFiles(d["home/schedules"]).Any(), "nothing may be stored");
 
+        // the semantic checks of `validate` too (group column and measure names against the data, before any night)
+        foreach (var (from, to, field) in new[] { ("\"column\": \"group\"", "\"column\": \"grup\"", "grup"), ("\"measures\": [\"brain_ml\", \"nwbv\"]", "\"measures\": [\"brain_ml\", \"nwvb\"]", "nwvb") })
+        {
+            TestInputs.WriteCohort(d.FullName, 2);
+            var manifest = File.ReadAllText(d["cohort.json"]);
+            Assert.Contains(from, manifest);
+            File.WriteAllText(d["cohort.json"], manifest.Replace(from, to));
+            var typo = await Cli(d, "schedule", "add", d.FullName, "--at", "02:00", "--timezone", "Europe/Berlin");
+            Assert.Equal(2, typo.Code);
+            Assert.Contains(field, Assert.Single(typo.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+            Assert.False(Directory.Exists(d["home/schedules"]) && Directory.EnumerateFiles(d["home/schedules"]).Any(), "nothing may be stored");
+        }
+
         foreach (var (args, expect) in new[]
                  {
                      (new[] { "--at", "2am" }, "--at '2am'"),
