@@ -37,9 +37,10 @@ public static class PipelineMethods
             "(linear interpolation, kept at ≥ 0.5). Tissues (CSF, grey matter, white matter) were classified inside the carried intracranial mask by three-class k-means on " +
             $"bias-corrected intensities ({t.BiasRounds} alternations with a degree-{t.BiasDegree} polynomial log-bias field; no spatial priors). " +
             $"The brain is grey + white matter opened by {F(b.OpeningMm)} mm and reduced to its largest 6-connected component; its envelope (closed by {F(b.EnvelopeClosingMm)} mm and filled) " +
-            $"is the brain mask. The subject's own intracranial space was then derived from the brain envelope and the dark CSF/inner-table band around it " +
-            $"(searched up to {F(settings.IcvShellMm)} mm outside the brain and at most {F(settings.IcvSearchMm)} mm beyond the carried atlas mask), united with the carried atlas mask " +
-            "where the subject's intensities do not contradict it; tissues and brain were classified again inside it.";
+            $"is the brain mask. The subject's own intracranial space was then found in its image: the dark band around the brain (CSF and the skull's inner table, " +
+            "dark meaning at most Otsu's threshold of the shell around the brain) was grown outward from the brain envelope through dark voxels only (geodesic reconstruction), " +
+            $"at most {F(settings.IcvShellMm)} mm, inside a search zone that is the carried atlas mask dilated by {F(settings.IcvSearchMm)} mm (the atlas only bounds the search; it does not set the boundary), " +
+            "and the band's outer inner-table layer removed; tissues and brain were classified again inside it.";
         var measures =
             "Volumes are voxel counts × voxel volume, in mL. ICV (icv_ml) is the volume of the subject's intracranial mask; CSF is every intracranial voxel that is not brain. " +
             "Brain (brain_ml) = grey + white matter (gm_ml + wm_ml). Following OASIS (Buckner et al. 2004), the atlas scaling factor ASF is the determinant of the affine's " +
