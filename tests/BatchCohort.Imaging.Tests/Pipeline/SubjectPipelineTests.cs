@@ -57,7 +57,7 @@ public class SubjectPipelineTests
     }
 
     [RequiresFact(Requirements.Ch2)]
-    public void Synthetic_cohort_from_colin27_is_measured_within_2_percent_with_poses_within_1_mm()
+    public void Synthetic_cohort_from_colin27_is_measured_within_3_percent_brain_4_percent_icv_with_poses_within_1_mm()
     {
         var atlas = AtlasLibrary.Colin27();
         var o = new SynthOptions { Subjects = 20, Seed = 1 };
@@ -84,8 +84,14 @@ public class SubjectPipelineTests
         double maxCorner = rows.Max(r => r.Corner);
         double rho = Spearman(rows.Select(r => r.Brain).ToArray(), rows.Select(r => r.TrueBrain).ToArray());
         _out.WriteLine($"median |error|: brain {medBrain * 100:F2}%, ICV {medIcv * 100:F2}%; worst corner {maxCorner:F2} mm; Spearman(brain) {rho:F4}");
-        Assert.True(medBrain <= 0.02, $"median brain error {medBrain * 100:F2}%");
-        Assert.True(medIcv <= 0.02, $"median ICV error {medIcv * 100:F2}%");
+        // Bounds loosened with pipeline 0.2.0 (issue 12), which finds the ICV in the subject's own image instead of
+        // taking the atlas's mask carried by the affine. This case is circular for the old method (subjects made from
+        // Colin27, truth = Colin27's own derived masks, measured with Colin27) and flattered it (0.77 % brain, 0.21 % ICV);
+        // with the image-based ICV the medians here are brain 2.13 % (−1.6 to −2.5 %) and ICV 2.79 % (−1.1 to +4.5 %)
+        // (full suite, 2026-12-02). The non-circular
+        // checks are AtlasIndependenceTests and the crossatlas benchmark (docs/pipeline.md).
+        Assert.True(medBrain <= 0.03, $"median brain error {medBrain * 100:F2}%");
+        Assert.True(medIcv <= 0.04, $"median ICV error {medIcv * 100:F2}%");
         Assert.True(maxCorner <= 1.0, $"pose corner error {maxCorner:F2} mm");
         Assert.True(rho >= 0.95, $"Spearman {rho:F4}");
     }
