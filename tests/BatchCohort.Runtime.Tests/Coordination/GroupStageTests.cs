@@ -177,7 +177,7 @@ public class GroupStageTests
         Assert.Contains(o.State.PipelineHash, methods);
         Assert.Contains(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription, methods);
         // the settings actually used: 7.5 mm in the ICV sentence, and both manifest settings in the settings table
-        Assert.Contains("at most 7.5 mm beyond the carried atlas mask", methods);
+        Assert.Contains("the carried atlas mask dilated by 7.5 mm", methods);
         Assert.Contains("Mattes mutual information (32 histogram bins)", methods);
         Assert.Contains("8, 4, 2 mm", methods);
         Assert.Contains("nWBV = brain / eTIV", methods);
