@@ -20,7 +20,7 @@ public sealed record QcThumbnail(string SubjectId, string PngPath);
 public sealed record ReportInput
 {
     /// <summary>The group stage's result (its Data table feeds the plots).</summary>
-    public required GroupStageResult Stats { get; init; }
+    public required GroupStatisticsResult Stats { get; init; }
 
     public string Title { get; init; } = "BatchCohort group report";
 
@@ -333,13 +333,13 @@ public static class HtmlReport
         return sb.ToString();
     }
 
-    private static (int sig, int total) SignificantFindings(GroupStageResult r)
+    private static (int sig, int total) SignificantFindings(GroupStatisticsResult r)
     {
         var inFamily = r.Rows.Where(x => !double.IsNaN(x.Q)).ToList();
         return (inFamily.Count(x => x.Q < 0.05), inFamily.Count);
     }
 
-    private static IEnumerable<string> KeyFindings(GroupStageResult r)
+    private static IEnumerable<string> KeyFindings(GroupStatisticsResult r)
     {
         foreach (var m in r.Measures)
             for (int k = 1; k < r.Levels.Count; k++)

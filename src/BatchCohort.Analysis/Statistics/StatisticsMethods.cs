@@ -14,7 +14,7 @@ public static class StatisticsMethods
         ["pearson"] = "Pearson correlations", ["spearman"] = "Spearman correlations",
     };
 
-    public static string Describe(GroupStageResult r)
+    public static string Describe(GroupStatisticsResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
         var spec = r.Spec;

@@ -63,7 +63,7 @@ public sealed record StatsRow
             new StringColumn("contrast", rows.Select(r => r.Contrast).ToArray()),
             Int("n", rows, r => r.N), Int("n1", rows, r => r.N1), Int("n2", rows, r => r.N2),
         };
-        foreach (var (name, get) in Doubles) cols.Add(GroupStage.Num(name, rows.Select(get)));
+        foreach (var (name, get) in Doubles) cols.Add(GroupStatistics.Num(name, rows.Select(get)));
         cols.Add(new StringColumn("note", rows.Select(r => r.Note).ToArray()));
         cols.Add(new StringColumn("family", rows.Select(r => r.Family).ToArray()));
         return new Table(cols);

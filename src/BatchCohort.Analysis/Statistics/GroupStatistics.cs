@@ -33,7 +33,7 @@ public enum FdrFamily
 }
 
 /// <summary>What the group stage computes.</summary>
-public sealed record GroupStageSpec
+public sealed record GroupStatisticsSpec
 {
     /// <summary>The column whose values define the groups (text, integer or boolean).</summary>
     public required string GroupColumn { get; init; }
@@ -72,9 +72,9 @@ public sealed record GroupStageSpec
 }
 
 /// <summary>Everything the group stage produced. <see cref="Write"/> saves stats.parquet, stats.csv, stats.json (and descriptives.csv).</summary>
-public sealed class GroupStageResult
+public sealed class GroupStatisticsResult
 {
-    internal GroupStageResult(GroupStageSpec spec, IReadOnlyList<string> levels, IReadOnlyList<string> measures, Table data,
+    internal GroupStatisticsResult(GroupStatisticsSpec spec, IReadOnlyList<string> levels, IReadOnlyList<string> measures, Table data,
         IReadOnlyList<StatsRow> rows, Table descriptives, IReadOnlyList<string> warnings, IReadOnlyDictionary<string, ResidualAdjustment> adjustments,
         IReadOnlyList<string>? compared = null, IReadOnlyList<CorrelationPair>? correlations = null)
     {
@@ -84,7 +84,7 @@ public sealed class GroupStageResult
         Warnings = warnings; Adjustments = adjustments;
     }
 
-    public GroupStageSpec Spec { get; }
+    public GroupStatisticsSpec Spec { get; }
 
     /// <summary>The levels compared, reference first.</summary>
     public IReadOnlyList<string> Levels { get; }
@@ -132,7 +132,7 @@ public sealed class GroupStageResult
         TableFile.Write(Stats, Path.Combine(dir, "stats.parquet"));
         CsvTable.Write(Stats, Path.Combine(dir, "stats.csv"));
         CsvTable.Write(Descriptives, Path.Combine(dir, "descriptives.csv"));
-        GroupStageJson.Write(this, Path.Combine(dir, "stats.json"));
+        GroupStatisticsJson.Write(this, Path.Combine(dir, "stats.json"));
     }
 
     /// <summary>A console summary: descriptives and the main tests (Welch t, OLS group terms, correlations).</summary>
@@ -156,9 +156,9 @@ public sealed class GroupStageResult
 /// with each requested variable; Benjamini–Hochberg q-values across the run's tests (t-tests, OLS group terms and
 /// correlations — not the OLS intercept or covariate terms).
 /// </summary>
-public static class GroupStage
+public static class GroupStatistics
 {
-    public static GroupStageResult Run(Table table, GroupStageSpec spec)
+    public static GroupStatisticsResult Run(Table table, GroupStatisticsSpec spec)
     {
         ArgumentNullException.ThrowIfNull(table);
         var groupCol = table[spec.GroupColumn];
@@ -362,7 +362,7 @@ public static class GroupStage
         var desc = new DescBuilder();
         foreach (var part in parts) { stats.Append(part.Stats); desc.Append(part.Desc); warnings.AddRange(part.Warnings); }
         var statsRows = stats.Build(spec.Fdr, spec.AnalysisOf);
-        return new GroupStageResult(spec, levels, measures, data, statsRows, desc.Build(), warnings, adjustments,
+        return new GroupStatisticsResult(spec, levels, measures, data, statsRows, desc.Build(), warnings, adjustments,
             measures.Where(m => compared.Contains(m) && !derivedFailed.Any(f => f.Output == m)).ToList(), pairs);
     }
 
