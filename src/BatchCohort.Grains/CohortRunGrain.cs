@@ -41,6 +41,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
     private readonly string _silo;
     private readonly SemaphoreSlim _writing = new(1, 1);
     private RunLedger? _ledger;
+    private RunOutput? _output;   // a blob output: state pushed under ETag conditions, group outputs uploaded
     private bool _dirty, _recovered, _grouping;
     private IGrainTimer? _timer;
     private DateTime _lastReconcile = DateTime.UtcNow;
@@ -57,6 +58,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
 
     private string RunId => this.GetPrimaryKeyString();
     private RunState? State => _ledger?.State;
+    private RunOutput Output => _output ??= new RunOutput(State!);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -82,13 +84,17 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             if (s.IsOpen)
             {
                 bool resumedNow = _recovered;
+                Output.Seed(request.OutputStateETag);
                 if (_recovered) { s.ResumedAt.Add(now); _recovered = false; await PersistAsync(); }
                 StartTimer();
                 return new RunTicket(RunId, resumedNow, !resumedNow, s.Status);
             }
             if (resume && s.Status is RunState.Interrupted or RunState.Cancelled)
             {
-                RunPlanner.Resume(s, request, now);
+                Output.Seed(request.OutputStateETag);
+                // a subject recorded done whose result has gone from the output (deleted, another key) is redone
+                var valid = await Output.ValidResultsAsync(s.Subjects.Where(x => x.Status == Runtime.Coordination.SubjectStatus.Done).Select(x => (x.Label, x.CacheKey)));
+                RunPlanner.Resume(s, request, now, (label, _) => valid.GetValueOrDefault(label));
                 _ledger = new RunLedger(s);
                 await PersistAsync();
                 await ListAsync();
@@ -100,6 +106,8 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         var state = RunPlanner.NewState(request, RunId, now);
         _store.State = state;
         _ledger = new RunLedger(state);
+        _output = null;
+        Output.Seed(request.OutputStateETag);
         await PersistAsync();
         await ListAsync();
         StartTimer();
@@ -114,7 +122,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         _dirty = true;
         return Task.FromResult(leased.Select(x => new SubjectJob(
             s.RunId, x.Id, x.Label, x.Input ?? "",
-            FileUri.From(ResultStore.SubjectDirectory(s.OutputDirectory, x.Label) + Path.DirectorySeparatorChar).AbsoluteUri,
+            CohortStorage.SubjectOutput(s.OutputDirectory, s.OutputLocation, x.Label),
             s.Settings, s.SettingsHash, s.PipelineVersion, x.Problem, x.Attempts)).ToArray());
     }
 
@@ -149,6 +157,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             s.FinishedAt = DateTimeOffset.UtcNow;
             await PersistAsync();
             s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId));
+            await UploadAsync($"runs/{s.RunId}.json");
             await ListAsync();
             StopTimer();
         }
@@ -249,17 +258,27 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         Exception? error = null;
         try
         {
+            // the manifest as the client ran it (its --output/--export), blob demographics fetched into scratch
+            await using var storage = await CohortStorage.OpenAsync(RunManifest(s), CancellationToken.None, pullState: false, fetchAtlas: false);
+            var output = Output;
             summary = await Task.Run(() =>
             {
-                var manifest = CohortManifest.Load(s.Manifest);
-                return CohortGroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance);
+                var manifest = storage.Manifest;
+                return CohortGroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance,
+                    output.Remote ? x => storage.LoadResult(x.Label, x.CacheKey) : null);
             });
             s.Notes = summary.Notes.ToList();
             s.Outputs = summary.Outputs.ToList();
             s.GroupText = summary.Text;
+            if (output.Remote)
+            {
+                // the group outputs into the blob output; a previous run's statistics that this run did not replace go
+                await output.UploadAsync(summary.Outputs);
+                await output.DeleteAsync(CohortGroupStage.StatisticsFiles.Select(f => "group/" + f).Except(summary.Outputs));
+            }
             // publish group/ to <output>/exports (or the manifest's "exports"): latest/, a dated copy, exports.json;
             // an unreachable destination is a note on the run, the measurements stay
-            var exportNote = await PublishExportsAsync(s, summary);
+            var exportNote = await PublishExportsAsync(s, summary, storage.Output, storage.Manifest.ExportLocation);
             if (exportNote is not null) s.Notes.Add(exportNote);
         }
         catch (Exception e)
@@ -275,19 +294,36 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         s.FinishedAt = DateTimeOffset.UtcNow;
         _local?.Set(s.RunId, summary, error);
         await PersistAsync();
-        try { s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId)); }
+        try
+        {
+            s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId));
+            await Output.UploadAsync(new[] { $"runs/{s.RunId}.json" });
+        }
         catch (IOException e) { _log.LogWarning("run {Run}: record not written: {Error}", s.RunId, e.Message); }
         await ListAsync();
         StopTimer();
     }
 
-    private async Task<string?> PublishExportsAsync(RunState s, GroupSummary summary)
+    /// <summary>The run's manifest as the client ran it: the output and exports of the command line, not only of cohort.json.</summary>
+    private static CohortManifest RunManifest(RunState s)
+    {
+        var m = CohortManifest.Load(s.Manifest);
+        var output = s.OutputLocation ?? s.OutputDirectory;
+        return m.With(outputLocation: output != m.OutputLocation ? output : null, exportLocation: s.ExportLocation);
+    }
+
+    private async Task UploadAsync(string relative)
+    {
+        try { await Output.UploadAsync(new[] { relative }); }
+        catch (IOException e) { _log.LogWarning("run {Run}: {Error}", RunId, e.Message); }
+    }
+
+    private async Task<string?> PublishExportsAsync(RunState s, GroupSummary summary, IStorageLocation output, string? exportLocation)
     {
         var files = summary.Outputs.Where(o => o.StartsWith("group/", StringComparison.Ordinal)).Select(o => o["group/".Length..]).ToList();
         if (files.Count == 0) return null;
         try
         {
-            var manifest = CohortManifest.Load(s.Manifest);
             var request = new ExportRequest
             {
                 SourceFolder = Path.Combine(s.OutputDirectory, "group"), Files = files, Cohort = s.Cohort, RunId = s.RunId,
@@ -297,7 +333,8 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
                 FromCache = s.Subjects.Count(x => x.Status == SubjectStatus.Done && x.FromCache),
                 Failed = s.Subjects.Count(x => x.Status == SubjectStatus.Failed),
             };
-            await ExportPublisher.PublishAsync(request, manifest.ExportLocation ?? Path.Combine(s.OutputDirectory, "exports"));
+            if (exportLocation is { } dest) await ExportPublisher.PublishAsync(request, dest);
+            else await ExportPublisher.PublishAsync(request, output.Child("exports"));
             return null;
         }
         catch (Exception e) when (e is ExportFailedException or IOException)
@@ -314,6 +351,20 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         {
             _dirty = false;
             await _store.WriteStateAsync();
+            if (State is { } s && Output.Remote) await Output.PushStateAsync(s);
+        }
+        catch (StorageConflictException e)
+        {
+            // another coordinator writes this output: stop here, never overwrite its state
+            _log.LogError("run {Run}: {Error}", RunId, e.Message);
+            if (State is { } s && s.IsOpen)
+            {
+                _ledger!.Stop(RunState.Interrupted);
+                s.FinishedAt = DateTimeOffset.UtcNow;
+                s.Notes.Add(e.Message);
+                try { await _store.WriteStateAsync(); } catch (Exception) { }
+            }
+            StopTimer();
         }
         catch (Exception e)
         {

@@ -155,7 +155,7 @@ public sealed class CohortManifest
         OutputDirectory = outputLocation is null ? OutputDirectory : Storage.StagingFolder.For(outputLocation),
         OutputLocation = outputLocation ?? OutputLocation,
         ExportLocation = exportLocation ?? ExportLocation,
-        Analyses = Analyses, Synthesize = Synthesize, Guard = Guard,
+        Analyses = Analyses, Fdr = Fdr, Synthesize = Synthesize, ExcludeFlagged = ExcludeFlagged, Guard = Guard,
     };
 
     /// <summary>Finds the manifest: a .json file, or a folder holding cohort.json.</summary>
