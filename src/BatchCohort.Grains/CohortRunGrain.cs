@@ -309,7 +309,8 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
     {
         var m = CohortManifest.Load(s.Manifest);
         var output = s.OutputLocation ?? s.OutputDirectory;
-        return m.With(outputLocation: output != m.OutputLocation ? output : null, exportLocation: s.ExportLocation);
+        // the staging folder the client planned with (a silo's BATCHCOHORT_STAGING may differ)
+        return m.With(outputLocation: output != m.OutputLocation ? output : null, exportLocation: s.ExportLocation, outputDirectory: s.OutputDirectory);
     }
 
     private async Task UploadAsync(string relative)

@@ -90,8 +90,11 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
 
     /// <summary>The test cohort, its data uploaded to az://&lt;inputs&gt;/demo/data, a manifest whose inputs, demographics
     /// and output are blob locations. Returns the cohort folder holding only cohort.json.</summary>
+    /// <summary>Atlas files for the test measurer (which does not read them; the settings hash holds their content hash).</summary>
+    private static readonly byte[] AtlasHead = Encoding.ASCII.GetBytes("test atlas head\n"), AtlasBrain = Encoding.ASCII.GetBytes("test atlas brain\n");
+
     private static void WriteBlobCohort(TempDir d, BlobContainerClient inputs, string output, int n, string? corrupt = null, int padBytes = 0,
-        bool demographicsInBlob = false)
+        bool demographicsInBlob = false, bool atlasInBlob = false)
     {
         var local = Path.Combine(d.FullName, "local");
         TestInputs.WriteCohort(local, n, corrupt: corrupt is null ? null : new[] { corrupt });
@@ -104,6 +107,12 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
         var manifest = File.ReadAllText(Path.Combine(local, "cohort.json"))
             .Replace("\"glob\": \"data/sub-*_T1w.nii\"", $"\"glob\": \"az://{inputs.Name}/demo/data/sub-*_T1w.nii\"")
             .Replace("\"output\": \"out\"", $"\"output\": \"{output}\"");
+        if (atlasInBlob)
+        {
+            inputs.GetBlobClient("atlas/head.nii").Upload(new BinaryData(AtlasHead));
+            inputs.GetBlobClient("atlas/brain.nii").Upload(new BinaryData(AtlasBrain));
+            manifest = manifest.Replace("\"atlas\": \"phantom\"", $"\"atlas\": {{ \"head\": \"az://{inputs.Name}/atlas/head.nii\", \"brain\": \"az://{inputs.Name}/atlas/brain.nii\" }}");
+        }
         if (demographicsInBlob)
             manifest = manifest.Replace("\"path\": \"data/participants.tsv\"", $"\"path\": \"az://{inputs.Name}/demo/data/participants.tsv\"");
         Directory.CreateDirectory(d["cohort/data"]);
@@ -112,12 +121,12 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
     }
 
     [RequiresFact(Requirements.Azurite)]
-    public async Task A_cohort_whose_images_are_in_blob_storage_runs_end_to_end_then_a_second_run_measures_nothing()
+    public async Task A_cohort_whose_images_and_atlas_are_in_blob_storage_runs_end_to_end_then_a_second_run_measures_nothing()
     {
         const int n = 6;
         using var d = new TempDir("blob-e2e");
         var inputs = NewContainer("inputs");
-        WriteBlobCohort(d, inputs, "out", n);
+        WriteBlobCohort(d, inputs, "out", n, atlasInBlob: true);
 
         var first = await Run(d, null, "run", d["cohort"]);
         Assert.True(first.Code == 0, first.All);
@@ -125,9 +134,15 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
         Assert.DoesNotContain(AzuriteServer.Key, first.All);
         Assert.DoesNotContain("AccountKey", first.All);
 
-        // the same cohort from the local disk: identical table, identical cache keys (a content hash, not a location)
+        // the same cohort (images and atlas) from the local disk: identical table, identical cache keys (content hashes, not locations)
         using var loc = new TempDir("blob-e2e-local");
         TestInputs.WriteCohort(loc.FullName, n);
+        // the same atlas files, on the disk
+        Directory.CreateDirectory(loc["atlas"]);
+        File.WriteAllBytes(loc["atlas/head.nii"], AtlasHead);
+        File.WriteAllBytes(loc["atlas/brain.nii"], AtlasBrain);
+        File.WriteAllText(loc["cohort.json"], File.ReadAllText(loc["cohort.json"])
+            .Replace("\"atlas\": \"phantom\"", "\"atlas\": { \"head\": \"atlas/head.nii\", \"brain\": \"atlas/brain.nii\" }"));
         var localRun = await Run(loc, null, "run", loc.FullName);
         Assert.True(localRun.Code == 0, localRun.All);
         Assert.Equal(File.ReadAllText(loc["out/group/measures.csv"]), File.ReadAllText(d["cohort/out/group/measures.csv"]));
@@ -138,6 +153,7 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
             var diskKey = JsonDocument.Parse(File.ReadAllText(loc[$"out/sub-{l}/anat/sub-{l}_measures.json"])).RootElement.GetProperty("cacheKey").GetString();
             Assert.Equal(diskKey, blobKey);
         }
+        Assert.Equal("files", JsonDocument.Parse(File.ReadAllText(d["cohort/out/runs/atlas.json"])).RootElement.GetProperty("kind").GetString());
         // the run published its group outputs: latest/, a dated copy, and the index with each file's hash
         var index = JsonDocument.Parse(File.ReadAllText(d["cohort/out/exports/exports.json"])).RootElement;
         Assert.Equal(n, index.GetProperty("latest").GetProperty("subjects").GetProperty("measured").GetInt32());
