@@ -264,7 +264,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             summary = await Task.Run(() =>
             {
                 var manifest = storage.Manifest;
-                return CohortGroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance,
+                return GroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance,
                     output.Remote ? x => storage.LoadResult(x.Label, x.CacheKey) : null);
             });
             s.Notes = summary.Notes.ToList();
@@ -274,7 +274,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             {
                 // the group outputs into the blob output; a previous run's statistics that this run did not replace go
                 await output.UploadAsync(summary.Outputs);
-                await output.DeleteAsync(CohortGroupStage.StatisticsFiles.Select(f => "group/" + f).Except(summary.Outputs));
+                await output.DeleteAsync(GroupStage.StatisticsFiles.Select(f => "group/" + f).Except(summary.Outputs));
             }
             // publish group/ to <output>/exports (or the manifest's "exports"): latest/, a dated copy, exports.json;
             // an unreachable destination is a note on the run, the measurements stay
@@ -287,7 +287,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             _log.LogError("run {Run}: group stage failed: {Error}", s.RunId, e.Message);
             s.Notes = new List<string> { "group stage failed: " + e.Message.ReplaceLineEndings(" ") };
             // no statistics of an earlier run may stay beside this run's measures
-            try { CohortGroupStage.RemoveStaleStatistics(s.OutputDirectory); }
+            try { GroupStage.RemoveStaleStatistics(s.OutputDirectory); }
             catch (IOException io) { _log.LogWarning("run {Run}: stale statistics not removed: {Error}", s.RunId, io.Message); }
         }
         s.Status = error is null ? RunState.Completed : RunState.GroupFailed;
