@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using BatchCohort.Imaging.Atlases;
-using BatchCohort.Imaging.Pipeline;
+using BatchCohort.Neuro.Atlases;
+using BatchCohort.Neuro.Pipeline;
 using BatchCohort.Runtime.Cohorts;
 
 namespace BatchCohort.Runtime.Measurement;
@@ -27,15 +27,15 @@ public sealed class ImagingSubjectMeasurer : ISubjectMeasurer
 
     /// <summary>The columns of a measures row that become cohort-table columns (not the id, version or timings).</summary>
     private static IEnumerable<(string Name, bool Numeric)> Columns() =>
-        new BatchCohort.Imaging.Measurement.SubjectMeasures { SubjectId = "", PipelineVersion = "" }.Columns()
+        new BatchCohort.Neuro.Measurement.SubjectMeasures { SubjectId = "", PipelineVersion = "" }.Columns()
             .Where(c => IsTableColumn(c.Name)).Select(c => (c.Name, c.Value is double));
 
     private static bool IsTableColumn(string name) => name is not ("subject_id" or "pipeline_version") && !name.StartsWith("t_", StringComparison.Ordinal);
 
-    public Task<SubjectMeasurement> MeasureAsync(SubjectWork work, CancellationToken cancellationToken) =>
+    public Task<MeasurerOutput> MeasureAsync(SubjectWork work, CancellationToken cancellationToken) =>
         Task.Run(() => Measure(work, cancellationToken), cancellationToken);
 
-    private static SubjectMeasurement Measure(SubjectWork work, CancellationToken ct)
+    private static MeasurerOutput Measure(SubjectWork work, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         var atlas = ResolveAtlas(work.Atlas);
@@ -57,7 +57,7 @@ public sealed class ImagingSubjectMeasurer : ISubjectMeasurer
             if (value is double d) measures.Add(new(name, d));
             else labels.Add(new(name, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? ""));
         }
-        return new SubjectMeasurement
+        return new MeasurerOutput
         {
             Measures = measures,
             Labels = labels,
