@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using BatchCohort.Contracts;
 using BatchCohort.Host;
+using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Coordination;
 using BatchCohort.Runtime.Measurement;
 using BatchCohort.TestMeasurers;
@@ -51,7 +52,7 @@ public sealed class ClusterBenchmark : IBenchmark
         public SettingsCatalog? Settings => _inner.Settings;
         public static ulong Sink;
 
-        public Task<SubjectMeasurement> MeasureAsync(SubjectWork work, CancellationToken ct)
+        public Task<MeasurerOutput> MeasureAsync(SubjectWork work, CancellationToken ct)
         {
             Sink ^= Spin(iterations);
             return _inner.MeasureAsync(work, ct);

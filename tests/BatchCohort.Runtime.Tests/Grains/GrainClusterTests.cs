@@ -31,7 +31,7 @@ public sealed class ProbeMeasurer(string silo, ProbeLog log) : ISubjectMeasurer
     public IReadOnlyList<string>? LabelNames => _inner.LabelNames;
     public SettingsCatalog? Settings => _inner.Settings;
 
-    public async Task<SubjectMeasurement> MeasureAsync(SubjectWork work, CancellationToken ct)
+    public async Task<MeasurerOutput> MeasureAsync(SubjectWork work, CancellationToken ct)
     {
         var cohort = log.CohortOf(work.InputPath);
         log.Started.Enqueue((cohort, silo, work.SubjectId));
