@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Coordination;
 using BatchCohort.Runtime.Storage;
+using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Scheduling;
 
