@@ -34,7 +34,10 @@ public static class CliApp
         var err = stderr ?? Console.Error;
         var root = new RootCommand("BatchCohort: measures brains in bulk (head, intracranial and brain volumes, eTIV/ASF, nWBV, group statistics).");
         foreach (var cmd in DiscoverCommands()) root.Subcommands.Add(cmd.Build());
-        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        // Ctrl-C cancels the verb's token; the verb then stops its work and saves its state (an interrupted run writes
+        // its run state and says how to resume). System.CommandLine's default would kill the process 2 s after the
+        // signal, which on a loaded machine cut that short: a silent exit 130 (seen in RunCommandTests under load).
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };
         if (stdout is not null) config.Output = stdout;
         if (stderr is not null) config.Error = stderr;
         try
