@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using BatchCohort.Imaging.Atlases;
+using BatchCohort.Neuro.Atlases;
 using BatchCohort.Imaging.Formats;
-using BatchCohort.Imaging.Pipeline;
-using BatchCohort.Imaging.Synthesis;
+using BatchCohort.Neuro.Pipeline;
+using BatchCohort.Neuro.Synthesis;
 using BatchCohort.Imaging.Volumes;
 using BatchCohort.TestSupport;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using BatchCohort.Imaging.Atlases;
+using BatchCohort.Neuro.Atlases;
 using BatchCohort.Imaging.Formats;
-using BatchCohort.Imaging.Pipeline;
-using BatchCohort.Imaging.Synthesis;
+using BatchCohort.Neuro.Pipeline;
+using BatchCohort.Neuro.Synthesis;
 using BatchCohort.Imaging.Volumes;
 using BatchCohort.TestSupport;
 
@@ -39,7 +39,7 @@ public sealed class PipelineBenchmark : IBenchmark
         Console.WriteLine(F($"subject: {s.Image.Shape} @ {s.Image.Spacing}, Analyze int16 (synthetic from {atlas.Name}, true brain {s.Truth.BrainMl:F0} mL)"));
 
         var totals = new List<double>();
-        BatchCohort.Imaging.Measurement.SubjectMeasures? best = null;
+        BatchCohort.Neuro.Measurement.SubjectMeasures? best = null;
         Console.WriteLine($"{"run",4} {"load",7} {"register",9} {"segment",8} {"measure",8} {"write",7} {"total",7}");
         for (int i = 0; i < runs; i++)
         {

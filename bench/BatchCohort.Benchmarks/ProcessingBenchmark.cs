@@ -26,6 +26,9 @@ using BatchCohort.Imaging.Processing.Labels;
 using BatchCohort.Imaging.Processing.Morphology;
 using BatchCohort.Imaging.Volumes;
 using BatchCohort.TestSupport;
+using BatchCohort.Imaging.Processing.Exposure;
+using BatchCohort.Imaging.Processing.Filtering;
+using BatchCohort.Imaging.Processing.Thresholding;
 
 namespace BatchCohort.Benchmarks;
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using BatchCohort.Imaging.Atlases;
+using BatchCohort.Neuro.Atlases;
 using BatchCohort.Imaging.Formats;
 using BatchCohort.Imaging.Processing.Geometry;
-using BatchCohort.Imaging.Synthesis;
+using BatchCohort.Neuro.Synthesis;
 using BatchCohort.Imaging.Volumes;
 
 namespace BatchCohort.Benchmarks;

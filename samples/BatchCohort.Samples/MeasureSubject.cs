@@ -1,7 +1,7 @@
 // <sample:measure-subject>
-using BatchCohort.Imaging.Atlases;
+using BatchCohort.Neuro.Atlases;
 using BatchCohort.Imaging.Formats;
-using BatchCohort.Imaging.Pipeline;
+using BatchCohort.Neuro.Pipeline;
 
 public static class MeasureSubject
 {

@@ -1,8 +1,11 @@
 // <sample:scipy-style>
 using BatchCohort.Imaging.Formats;
 using BatchCohort.Imaging.Processing;
+using BatchCohort.Imaging.Processing.Exposure;
+using BatchCohort.Imaging.Processing.Filtering;
 using BatchCohort.Imaging.Processing.Labels;
 using BatchCohort.Imaging.Processing.Morphology;
+using BatchCohort.Imaging.Processing.Thresholding;
 using BatchCohort.Imaging.Volumes;
 
 public static partial class ProcessingSamples

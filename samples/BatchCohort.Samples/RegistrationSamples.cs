@@ -1,4 +1,4 @@
-using BatchCohort.Imaging.Atlases;
+using BatchCohort.Neuro.Atlases;
 using BatchCohort.Imaging.Formats;
 using BatchCohort.Imaging.Processing.Geometry;
 using BatchCohort.Imaging.Registration;

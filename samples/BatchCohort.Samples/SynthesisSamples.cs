@@ -1,7 +1,7 @@
-using BatchCohort.Imaging.Atlases;
+using BatchCohort.Neuro.Atlases;
 using BatchCohort.Imaging.Formats;
 using BatchCohort.Imaging.Qc;
-using BatchCohort.Imaging.Synthesis;
+using BatchCohort.Neuro.Synthesis;
 
 public static class SynthesisSamples
 {

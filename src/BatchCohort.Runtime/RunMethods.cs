@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using BatchCohort.Analysis.Reports;
 using BatchCohort.Analysis.Tables;
-using BatchCohort.Imaging.Pipeline;
+using BatchCohort.Neuro.Pipeline;
 using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Coordination;
 using BatchCohort.Runtime.Distribution;

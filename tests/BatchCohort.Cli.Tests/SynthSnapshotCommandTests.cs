@@ -1,5 +1,5 @@
 using BatchCohort.Cli;
-using BatchCohort.Imaging.Atlases;
+using BatchCohort.Neuro.Atlases;
 using BatchCohort.TestSupport;
 
 namespace BatchCohort.Cli.Tests;

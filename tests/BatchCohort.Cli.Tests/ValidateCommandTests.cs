@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using BatchCohort.Imaging.Atlases;
+using BatchCohort.Neuro.Atlases;
 using BatchCohort.Runtime.Measurement;
 using BatchCohort.TestMeasurers;
 using BatchCohort.TestSupport;

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using BatchCohort.Analysis.Tables;
-using BatchCohort.Imaging.Atlases;
-using BatchCohort.Imaging.Measurement;
-using BatchCohort.Imaging.Pipeline;
+using BatchCohort.Neuro.Atlases;
+using BatchCohort.Neuro.Measurement;
+using BatchCohort.Neuro.Pipeline;
 
 namespace BatchCohort.Cli.Commands;
 

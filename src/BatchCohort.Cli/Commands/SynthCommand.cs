@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using BatchCohort.Imaging.Atlases;
-using BatchCohort.Imaging.Synthesis;
+using BatchCohort.Neuro.Atlases;
+using BatchCohort.Neuro.Synthesis;
 
 namespace BatchCohort.Cli.Commands;
 

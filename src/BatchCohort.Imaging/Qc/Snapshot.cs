@@ -1,6 +1,7 @@
 using BatchCohort.Imaging.Processing;
 using System.Globalization;
 using BatchCohort.Imaging.Volumes;
+using BatchCohort.Imaging.Processing.Exposure;
 
 namespace BatchCohort.Imaging.Qc;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BatchCohort.Imaging.Volumes;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
+using BatchCohort.Imaging.Processing.Exposure;
 
 namespace BatchCohort.Imaging.Registration;
 

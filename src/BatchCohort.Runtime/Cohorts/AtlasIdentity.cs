@@ -1,4 +1,4 @@
-using BatchCohort.Imaging.Atlases;
+using BatchCohort.Neuro.Atlases;
 using BatchCohort.Runtime.Caching;
 
 namespace BatchCohort.Runtime.Cohorts;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using BatchCohort.Imaging.Atlases;
-using BatchCohort.Imaging.Synthesis;
+using BatchCohort.Neuro.Atlases;
+using BatchCohort.Neuro.Synthesis;
 
 namespace BatchCohort.Runtime.Cohorts;
 

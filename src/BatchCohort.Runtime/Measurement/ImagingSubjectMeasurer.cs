@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using BatchCohort.Imaging.Atlases;
-using BatchCohort.Imaging.Pipeline;
+using BatchCohort.Neuro.Atlases;
+using BatchCohort.Neuro.Pipeline;
 using BatchCohort.Runtime.Cohorts;
 
 namespace BatchCohort.Runtime.Measurement;
@@ -27,7 +27,7 @@ public sealed class ImagingSubjectMeasurer : ISubjectMeasurer
 
     /// <summary>The columns of a measures row that become cohort-table columns (not the id, version or timings).</summary>
     private static IEnumerable<(string Name, bool Numeric)> Columns() =>
-        new BatchCohort.Imaging.Measurement.SubjectMeasures { SubjectId = "", PipelineVersion = "" }.Columns()
+        new BatchCohort.Neuro.Measurement.SubjectMeasures { SubjectId = "", PipelineVersion = "" }.Columns()
             .Where(c => IsTableColumn(c.Name)).Select(c => (c.Name, c.Value is double));
 
     private static bool IsTableColumn(string name) => name is not ("subject_id" or "pipeline_version") && !name.StartsWith("t_", StringComparison.Ordinal);

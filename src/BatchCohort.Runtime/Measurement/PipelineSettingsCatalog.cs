@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using BatchCohort.Imaging.Pipeline;
+using BatchCohort.Neuro.Pipeline;
 using BatchCohort.Imaging.Registration;
 
 namespace BatchCohort.Runtime.Measurement;

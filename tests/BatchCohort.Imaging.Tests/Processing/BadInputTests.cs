@@ -1,5 +1,7 @@
 using BatchCohort.Imaging.Processing;
 using BatchCohort.Imaging.Volumes;
+using BatchCohort.Imaging.Processing.Filtering;
+using BatchCohort.Imaging.Processing.Thresholding;
 
 namespace BatchCohort.Imaging.Tests.Processing;
 

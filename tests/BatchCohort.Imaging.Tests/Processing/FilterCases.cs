@@ -1,4 +1,5 @@
 using BatchCohort.Imaging.Processing;
+using BatchCohort.Imaging.Processing.Filtering;
 
 namespace BatchCohort.Imaging.Tests.Processing;
 

@@ -1,6 +1,8 @@
 using BatchCohort.Imaging.Processing;
 using BatchCohort.Imaging.Volumes;
 using BatchCohort.TestSupport;
+using BatchCohort.Imaging.Processing.Filtering;
+using BatchCohort.Imaging.Processing.Thresholding;
 
 namespace BatchCohort.Imaging.Tests.Processing;
 

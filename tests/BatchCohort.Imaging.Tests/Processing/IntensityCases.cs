@@ -1,5 +1,6 @@
 using BatchCohort.Imaging.Processing;
 using BatchCohort.Imaging.Volumes;
+using BatchCohort.Imaging.Processing.Exposure;
 
 namespace BatchCohort.Imaging.Tests.Processing;
 

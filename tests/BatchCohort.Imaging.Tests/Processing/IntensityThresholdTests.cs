@@ -1,5 +1,7 @@
 using BatchCohort.Imaging.Processing;
 using BatchCohort.Imaging.Volumes;
+using BatchCohort.Imaging.Processing.Exposure;
+using BatchCohort.Imaging.Processing.Thresholding;
 
 namespace BatchCohort.Imaging.Tests.Processing;
 

@@ -1,4 +1,5 @@
 using BatchCohort.Imaging.Processing;
+using BatchCohort.Imaging.Processing.Thresholding;
 
 namespace BatchCohort.Imaging.Tests.Processing;
 

@@ -2,7 +2,7 @@ using BatchCohort.Imaging.Tests.Formats;
 using BatchCohort.Imaging.Volumes;
 using BatchCohort.TestSupport;
 
-namespace BatchCohort.Imaging.Tests.Orientations;
+namespace BatchCohort.Imaging.Tests.Volumes;
 
 /// <summary>Random oblique, sheared, flipped and permuted affines, answered once by nibabel for the whole class.</summary>
 public sealed class OrientationCasesFixture : IDisposable

@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
-using BatchCohort.Imaging.Pipeline;
+using BatchCohort.Neuro.Pipeline;
 using BatchCohort.Imaging.Registration;
 using BatchCohort.Runtime.Measurement;
 using BatchCohort.TestSupport;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using BatchCohort.Imaging.Processing.Filtering;
 
 namespace BatchCohort.Imaging.Formats.Png;
 

@@ -1,4 +1,5 @@
 using BatchCohort.Imaging.Volumes;
+using BatchCohort.Imaging.Processing.Filtering;
 
 namespace BatchCohort.Imaging.Processing.Geometry;
 

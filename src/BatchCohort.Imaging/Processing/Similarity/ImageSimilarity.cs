@@ -1,4 +1,5 @@
 using BatchCohort.Imaging.Processing.Geometry;
+using BatchCohort.Imaging.Processing.Exposure;
 
 namespace BatchCohort.Imaging.Processing.Similarity;
 

@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing.Exposure;
 namespace BatchCohort.Imaging.Processing.Similarity;
 
 /// <summary>

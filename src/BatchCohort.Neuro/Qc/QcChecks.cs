@@ -1,0 +1,89 @@
+using System.Globalization;
+using BatchCohort.Imaging.Registration;
+
+namespace BatchCohort.Neuro.Qc;
+
+/// <summary>What the per-subject QC checks look at.</summary>
+public sealed record QcInputs(double HeadMl, double IcvMl, double EtivMl, double BrainMl, double AtlasDice, double Similarity, RegistrationMetric Metric,
+    double GreyWhiteContrast, double BrainCutFraction);
+
+/// <summary>
+/// Per-subject checks that catch gross failures before they reach the statistics. Each check that fails adds a flag
+/// "name(value)" to qc_flags; a flagged subject is listed first in the report and can be left out of the group stage
+/// (manifest "exclude": "flagged"). The limits are wide on purpose: they catch a wrong head, a wrong pose or a
+/// boundary run into the scalp, not ordinary variation (the cohort-level robust z-scores do that).
+/// </summary>
+public static class QcChecks
+{
+    /// <summary>ICV / head volume: the intracranial space is a fraction of the head (0.2–0.7 for a head with some neck).</summary>
+    public const double MinIcvHeadRatio = 0.2, MaxIcvHeadRatio = 0.7;
+    /// <summary>Measured ICV against the atlas-scaling eTIV: more than this relative difference means the registration's
+    /// scale and the image's own boundary disagree.</summary>
+    public const double MaxIcvEtivDifference = 0.25;
+    /// <summary>Final registration similarity below this (Mattes MI, nats at 32 bins) is a poor match.</summary>
+    public const double MinMutualInformation = 0.2;
+    public const double MinCorrelation = 0.6;
+    /// <summary>Dice of the atlas brain carried over against the brain found in the image.</summary>
+    public const double MinAtlasDice = 0.75;
+    /// <summary>Plausible adult ICV (mL) and brain/ICV ratio.</summary>
+    public const double MinIcvMl = 900, MaxIcvMl = 2400, MinBrainIcv = 0.5, MaxBrainIcv = 0.95;
+
+    /// <summary>(WM − GM)/WM of the tissue centres: a T1 head has 0.2–0.4; a uniform object split into "classes" ≈ 0.</summary>
+    public const double MinGreyWhiteContrast = 0.1;
+
+    public static List<string> Flags(QcInputs q)
+    {
+        ArgumentNullException.ThrowIfNull(q);
+        var flags = new List<string>();
+        string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+        double ratio = q.IcvMl / q.HeadMl;
+        if (!(ratio >= MinIcvHeadRatio && ratio <= MaxIcvHeadRatio)) flags.Add(F($"icv_head_ratio({ratio:F2})"));
+        double de = q.IcvMl / q.EtivMl - 1;
+        if (!(Math.Abs(de) <= MaxIcvEtivDifference)) flags.Add(F($"icv_etiv_disagree({de * 100:+0;-0}%)"));
+        bool lowSim = q.Metric == RegistrationMetric.MattesMutualInformation ? !(q.Similarity >= MinMutualInformation) : !(q.Similarity >= MinCorrelation);
+        if (lowSim) flags.Add(F($"registration_similarity_low({q.Similarity:F2})"));
+        if (!(q.AtlasDice >= MinAtlasDice)) flags.Add(F($"atlas_dice_low({q.AtlasDice:F2})"));
+        if (!(q.IcvMl >= MinIcvMl && q.IcvMl <= MaxIcvMl)) flags.Add(F($"icv_implausible({q.IcvMl:F0}mL)"));
+        double bi = q.BrainMl / q.IcvMl;
+        if (!(bi >= MinBrainIcv && bi <= MaxBrainIcv)) flags.Add(F($"brain_icv_implausible({bi:F2})"));
+        if (!(q.GreyWhiteContrast >= MinGreyWhiteContrast)) flags.Add(F($"no_grey_white_contrast({q.GreyWhiteContrast:F2})"));
+        return flags;
+    }
+
+    /// <summary>
+    /// Fraction of the intracranial mask's surface voxels that are brain (GM/WM) and have a 6-neighbour outside the
+    /// mask brighter than the CSF/GM midpoint (bias-corrected with the tissue model's field where it has one). A correct
+    /// ICV is wrapped around the brain by dark CSF and inner table, so this is small; a brain cut by a wrong search
+    /// region shows its cut face here.
+    /// </summary>
+    public static double BrainCutFraction(BatchCohort.Imaging.Volumes.Volume image, BatchCohort.Imaging.Volumes.Mask icv, byte[] brainTissue, double csfGmMidpoint, float[] bias)
+    {
+        var s = icv.Shape;
+        var m = icv.Data;
+        var d = image.Data;
+        long surface = 0, cut = 0;
+        int sx = 1, sy = s.X, sz = s.X * s.Y;
+        for (int z = 1; z < s.Z - 1; z++)
+            for (int y = 1; y < s.Y - 1; y++)
+            {
+                int i = s.Index(1, y, z);
+                for (int x = 1; x < s.X - 1; x++, i++)
+                {
+                    if (m[i] == 0) continue;
+                    bool onSurface = false, brightOutside = false;
+                    foreach (int o in new[] { sx, -sx, sy, -sy, sz, -sz })
+                    {
+                        int j = i + o;
+                        if (m[j] != 0) continue;
+                        onSurface = true;
+                        double v = d[j] / (bias[i] > 0 ? bias[i] : 1);
+                        if (v > csfGmMidpoint) brightOutside = true;
+                    }
+                    if (!onSurface) continue;
+                    surface++;
+                    if (brainTissue[i] != 0 && brightOutside) cut++;
+                }
+            }
+        return surface == 0 ? 0 : (double)cut / surface;
+    }
+}
