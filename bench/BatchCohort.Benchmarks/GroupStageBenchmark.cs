@@ -41,7 +41,7 @@ public sealed class GroupStageBenchmark : IBenchmark
             new DoubleColumn("gm_ml", gm), new DoubleColumn("wm_ml", wm));
     }
 
-    private static readonly GroupStageSpec Spec = new()
+    private static readonly GroupStatisticsSpec Spec = new()
     {
         GroupColumn = "group", Levels = new[] { "control", "patient" }, Measures = new[] { "brain_ml", "gm_ml", "wm_ml" },
         Covariates = new[] { "age", "sex" }, CorrelateWith = new[] { "age" },
@@ -63,12 +63,12 @@ public sealed class GroupStageBenchmark : IBenchmark
         Console.WriteLine($"groupstage: {rows:N0} rows × {table.ColumnCount} columns; 4 measures (3 + nwbv ratio), covariates age+sex, correlation with age; {reps} reps after a warm-up");
 
         // ---- group stage
-        GroupStageResult res = GroupStage.Run(table, Spec);
+        GroupStatisticsResult res = GroupStatistics.Run(table, Spec);
         var times = new List<double>();
         for (int k = 0; k < reps; k++)
         {
             var sw = Stopwatch.StartNew();
-            res = GroupStage.Run(table, Spec);
+            res = GroupStatistics.Run(table, Spec);
             times.Add(sw.Elapsed.TotalSeconds);
         }
         double ours = Median(times);

@@ -12,7 +12,7 @@ switch (args)
         ProcessingSamples.SmoothAndMask(input, output);
         return 0;
     case ["group", var table, var outDir]:
-        GroupStatistics.Run(table, outDir);
+        GroupSample.Run(table, outDir);
         return 0;
     default:
         Console.Error.WriteLine("usage: BatchCohort.Samples measure T1 OUT | smooth IN OUT.nii.gz | group TABLE OUT");

@@ -252,7 +252,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             summary = await Task.Run(() =>
             {
                 var manifest = CohortManifest.Load(s.Manifest);
-                return CohortGroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance);
+                return GroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance);
             });
             s.Notes = summary.Notes.ToList();
             s.Outputs = summary.Outputs.ToList();
@@ -268,7 +268,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             _log.LogError("run {Run}: group stage failed: {Error}", s.RunId, e.Message);
             s.Notes = new List<string> { "group stage failed: " + e.Message.ReplaceLineEndings(" ") };
             // no statistics of an earlier run may stay beside this run's measures
-            try { CohortGroupStage.RemoveStaleStatistics(s.OutputDirectory); }
+            try { GroupStage.RemoveStaleStatistics(s.OutputDirectory); }
             catch (IOException io) { _log.LogWarning("run {Run}: stale statistics not removed: {Error}", s.RunId, io.Message); }
         }
         s.Status = error is null ? RunState.Completed : RunState.GroupFailed;

@@ -61,7 +61,7 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
     private readonly object _log = new();
     public List<string> Measured { get; } = new();
 
-    public async Task<SubjectMeasurement> MeasureAsync(SubjectWork work, CancellationToken cancellationToken)
+    public async Task<MeasurerOutput> MeasureAsync(SubjectWork work, CancellationToken cancellationToken)
     {
         var text = await File.ReadAllTextAsync(work.InputPath, cancellationToken);
         if (!text.StartsWith(Magic, StringComparison.Ordinal))
@@ -90,7 +90,7 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
             lock (_log) File.AppendAllText(MarkersPath, $"measured {work.SubjectId} {Environment.ProcessId}\n", Encoding.UTF8);
         Interlocked.Increment(ref _calls);
         lock (_log) Measured.Add(work.SubjectId);
-        return new SubjectMeasurement
+        return new MeasurerOutput
         {
             Measures = new[]
             {

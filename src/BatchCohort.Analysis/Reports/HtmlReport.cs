@@ -20,7 +20,7 @@ public sealed record QcThumbnail(string SubjectId, string PngPath);
 public sealed record ReportInput
 {
     /// <summary>The group stage's result (its Data table feeds the plots).</summary>
-    public required GroupStageResult Stats { get; init; }
+    public required GroupStatisticsResult Stats { get; init; }
 
     public string Title { get; init; } = "BatchCohort group report";
 
@@ -185,29 +185,29 @@ public static class HtmlReport
         string fdrFamily = spec.Fdr switch { FdrFamily.All => "one family of all the run's tests", FdrFamily.PerAnalysis => "each analysis's tests of one kind", _ => "each kind of test (Welch, Student, adjusted model, Pearson, Spearman) across the measures" };
         sb.Append("<p class=\"muted\">Difference = group − reference. Welch's t does not assume equal variances; the adjusted model is OLS with the listed covariates. q: Benjamini–Hochberg FDR within " + fdrFamily + ". Rows with q &lt; 0.05 are highlighted.</p>");
         sb.Append("<div class=\"scroll\"><table class=\"tests\"><thead><tr><th>measure (contrast)</th><th>difference [95% CI]</th><th>Welch t (df)</th><th>p</th><th>q</th><th>Hedges' g [95% CI]</th><th>Student p</th><th>adj. β ± SE</th><th>adj. p</th><th>adj. q</th></tr></thead><tbody>");
-        var st = r.Stats;
         var forest = new List<(string, double, double, double)>();
         foreach (var m in r.ComparedMeasures)
         {
             for (int k = 1; k < r.Levels.Count; k++)
             {
                 string contrast = $"{r.Levels[k]} - {r.Levels[0]}";
-                int w = FindRow(st, m, "welch_t", null, contrast), s = FindRow(st, m, "student_t", null, contrast);
-                int o = FindRow(st, m, "ols", $"{spec.GroupColumn}[T.{r.Levels[k]}]", null);
-                bool sig = (w >= 0 && D(st, "q", w) < 0.05) || (o >= 0 && D(st, "q", o) < 0.05);
+                var w = r.Find(m, "welch_t", contrast: contrast);
+                var s = r.Find(m, "student_t", contrast: contrast);
+                var o = r.Find(m, "ols", term: $"{spec.GroupColumn}[T.{r.Levels[k]}]");
+                bool sig = w?.Q < 0.05 || o?.Q < 0.05;
                 sb.Append($"<tr{(sig ? " class=\"sig\"" : "")}><td><b>{Esc(m)}</b><br><span class=\"muted small\">{Esc(r.Levels[k])} − {Esc(r.Levels[0])}</span></td>");
-                if (w >= 0 && st["note"].IsNull(w))
+                if (w is { Computed: true })
                 {
-                    sb.Append($"<td class=\"num\">{Fmt(D(st, "estimate", w))} [{Fmt(D(st, "ci_low", w))}, {Fmt(D(st, "ci_high", w))}]</td>");
-                    sb.Append($"<td class=\"num\">{D(st, "statistic", w).ToString("0.00", CultureInfo.InvariantCulture).Replace("-", "−")} ({D(st, "df", w).ToString("0.0", CultureInfo.InvariantCulture)})</td>");
-                    sb.Append($"<td class=\"num\">{P(D(st, "p", w))}</td><td class=\"num\">{P(D(st, "q", w))}</td>");
-                    sb.Append($"<td class=\"num\">{Fmt(D(st, "hedges_g", w))} [{Fmt(D(st, "hedges_g_ci_low", w))}, {Fmt(D(st, "hedges_g_ci_high", w))}]</td>");
-                    forest.Add(($"{m}: {r.Levels[k]} − {r.Levels[0]}", D(st, "hedges_g", w), D(st, "hedges_g_ci_low", w), D(st, "hedges_g_ci_high", w)));
+                    sb.Append($"<td class=\"num\">{Fmt(w.Estimate)} [{Fmt(w.CiLow)}, {Fmt(w.CiHigh)}]</td>");
+                    sb.Append($"<td class=\"num\">{w.Statistic.ToString("0.00", CultureInfo.InvariantCulture).Replace("-", "−")} ({w.Df.ToString("0.0", CultureInfo.InvariantCulture)})</td>");
+                    sb.Append($"<td class=\"num\">{P(w.P)}</td><td class=\"num\">{P(w.Q)}</td>");
+                    sb.Append($"<td class=\"num\">{Fmt(w.HedgesG)} [{Fmt(w.HedgesGCiLow)}, {Fmt(w.HedgesGCiHigh)}]</td>");
+                    forest.Add(($"{m}: {r.Levels[k]} − {r.Levels[0]}", w.HedgesG, w.HedgesGCiLow, w.HedgesGCiHigh));
                 }
-                else sb.Append($"<td colspan=\"5\" class=\"muted\">{Esc(w >= 0 ? (string?)st["note"].GetValue(w) ?? "" : "not computed")}</td>");
-                sb.Append($"<td class=\"num\">{(s >= 0 && st["note"].IsNull(s) ? P(D(st, "p", s)) : "–")}</td>");
-                if (o >= 0)
-                    sb.Append($"<td class=\"num\">{Fmt(D(st, "estimate", o))} ± {Fmt(D(st, "se", o))}</td><td class=\"num\">{P(D(st, "p", o))}</td><td class=\"num\">{P(D(st, "q", o))}</td>");
+                else sb.Append($"<td colspan=\"5\" class=\"muted\">{Esc(w is not null ? w.Note ?? "" : "not computed")}</td>");
+                sb.Append($"<td class=\"num\">{(s is { Computed: true } ? P(s.P) : "–")}</td>");
+                if (o is not null)
+                    sb.Append($"<td class=\"num\">{Fmt(o.Estimate)} ± {Fmt(o.Se)}</td><td class=\"num\">{P(o.P)}</td><td class=\"num\">{P(o.Q)}</td>");
                 else sb.Append("<td colspan=\"3\" class=\"muted\">model not fitted</td>");
                 sb.Append("</tr>");
             }
@@ -218,13 +218,14 @@ public static class HtmlReport
             sb.Append("<h3>Correlations</h3><table><thead><tr><th>measure</th><th>with</th><th>n</th><th>Pearson r</th><th>p</th><th>q</th><th>Spearman ρ</th><th>p</th><th>q</th></tr></thead><tbody>");
             foreach (var (m, v, _) in r.Correlations)
                 {
-                    int pr = FindRow(st, m, "pearson", v, null), sr = FindRow(st, m, "spearman", v, null);
-                    bool sig = (pr >= 0 && D(st, "q", pr) < 0.05) || (sr >= 0 && D(st, "q", sr) < 0.05);
-                    sb.Append($"<tr{(sig ? " class=\"sig\"" : "")}><td><b>{Esc(m)}</b></td><td>{Esc(v)}</td><td class=\"num\">{(pr >= 0 ? st["n"].GetValue(pr) : "")}</td>");
+                    var pr = r.Find(m, "pearson", term: v);
+                    var sr = r.Find(m, "spearman", term: v);
+                    bool sig = pr?.Q < 0.05 || sr?.Q < 0.05;
+                    sb.Append($"<tr{(sig ? " class=\"sig\"" : "")}><td><b>{Esc(m)}</b></td><td>{Esc(v)}</td><td class=\"num\">{pr?.N}</td>");
                     foreach (var row in new[] { pr, sr })
                     {
-                        if (row >= 0 && st["note"].IsNull(row)) sb.Append($"<td class=\"num\">{D(st, "estimate", row).ToString("0.000", CultureInfo.InvariantCulture).Replace("-", "−")}</td><td class=\"num\">{P(D(st, "p", row))}</td><td class=\"num\">{P(D(st, "q", row))}</td>");
-                        else sb.Append($"<td colspan=\"3\" class=\"muted\">{Esc(row >= 0 ? (string?)st["note"].GetValue(row) ?? "" : "")}</td>");
+                        if (row is { Computed: true }) sb.Append($"<td class=\"num\">{row.Estimate.ToString("0.000", CultureInfo.InvariantCulture).Replace("-", "−")}</td><td class=\"num\">{P(row.P)}</td><td class=\"num\">{P(row.Q)}</td>");
+                        else sb.Append($"<td colspan=\"3\" class=\"muted\">{Esc(row?.Note ?? "")}</td>");
                     }
                     sb.Append("</tr>");
                 }
@@ -239,8 +240,8 @@ public static class HtmlReport
         {
             var y = data.GetDoubles(m);
             var groups = r.Levels.Select(l => Enumerable.Range(0, y.Length).Where(i => labels[i] == l).Select(i => y[i]).ToArray()).ToList();
-            int w = r.Levels.Count > 1 ? FindRow(st, m, "welch_t", null, $"{r.Levels[1]} - {r.Levels[0]}") : -1;
-            string? sub = w >= 0 && st["note"].IsNull(w) ? $"Welch p = {PText(D(st, "p", w))}, g = {Fmt(D(st, "hedges_g", w))}" : null;
+            var w = r.Levels.Count > 1 ? r.Find(m, "welch_t", contrast: $"{r.Levels[1]} - {r.Levels[0]}") : null;
+            string? sub = w is { Computed: true } ? $"Welch p = {PText(w.P)}, g = {Fmt(w.HedgesG)}" : null;
             sb.Append("<figure>").Append(BoxStrip(m, m, r.Levels, groups, sub)).Append("</figure>");
         }
         sb.Append("</div></section>");
@@ -260,8 +261,8 @@ public static class HtmlReport
                     var idx = Enumerable.Range(0, y.Length).Where(i => labels[i] == l).ToArray();
                     return (idx.Select(i => age[i]).ToArray(), idx.Select(i => y[i]).ToArray());
                 }).ToList();
-                int pr = FindRow(st, m, "pearson", ageCol, null);
-                string? sub = pr >= 0 && st["note"].IsNull(pr) ? $"r = {D(st, "estimate", pr).ToString("0.00", CultureInfo.InvariantCulture)}, p = {PText(D(st, "p", pr))}" : null;
+                var pr = r.Find(m, "pearson", term: ageCol);
+                string? sub = pr is { Computed: true } ? $"r = {pr.Estimate.ToString("0.00", CultureInfo.InvariantCulture)}, p = {PText(pr.P)}" : null;
                 sb.Append("<figure>").Append(Scatter($"{m} vs {ageCol}", ageCol, m, r.Levels, series, sub)).Append("</figure>");
             }
             sb.Append("</div>");
@@ -332,39 +333,23 @@ public static class HtmlReport
         return sb.ToString();
     }
 
-    private static (int sig, int total) SignificantFindings(GroupStageResult r)
+    private static (int sig, int total) SignificantFindings(GroupStatisticsResult r)
     {
-        var q = r.Stats["q"];
-        int total = 0, sig = 0;
-        for (int i = 0; i < q.Length; i++) if (!q.IsNull(i)) { total++; if (q.GetDouble(i) < 0.05) sig++; }
-        return (sig, total);
+        var inFamily = r.Rows.Where(x => !double.IsNaN(x.Q)).ToList();
+        return (inFamily.Count(x => x.Q < 0.05), inFamily.Count);
     }
 
-    private static IEnumerable<string> KeyFindings(GroupStageResult r)
+    private static IEnumerable<string> KeyFindings(GroupStatisticsResult r)
     {
-        var st = r.Stats;
         foreach (var m in r.Measures)
             for (int k = 1; k < r.Levels.Count; k++)
             {
-                int w = FindRow(st, m, "welch_t", null, $"{r.Levels[k]} - {r.Levels[0]}");
-                if (w < 0 || !st["note"].IsNull(w)) continue;
-                double q = D(st, "q", w), diff = D(st, "estimate", w), g = D(st, "hedges_g", w);
-                string dir = diff < 0 ? "lower" : "higher";
-                string verdict = q < 0.05 ? "<span class=\"badge sig\">significant</span>" : "<span class=\"badge\">not significant</span>";
-                yield return $"{verdict} <b>{Esc(m)}</b> is {dir} in <b>{Esc(r.Levels[k])}</b> than <b>{Esc(r.Levels[0])}</b> by {Fmt(Math.Abs(diff))} (Hedges' g = {Fmt(g)} [{Fmt(D(st, "hedges_g_ci_low", w))}, {Fmt(D(st, "hedges_g_ci_high", w))}], Welch p = {PText(D(st, "p", w))}, q = {PText(q)}).";
+                var w = r.Find(m, "welch_t", contrast: $"{r.Levels[k]} - {r.Levels[0]}");
+                if (w is not { Computed: true }) continue;
+                string dir = w.Estimate < 0 ? "lower" : "higher";
+                string verdict = w.Q < 0.05 ? "<span class=\"badge sig\">significant</span>" : "<span class=\"badge\">not significant</span>";
+                yield return $"{verdict} <b>{Esc(m)}</b> is {dir} in <b>{Esc(r.Levels[k])}</b> than <b>{Esc(r.Levels[0])}</b> by {Fmt(Math.Abs(w.Estimate))} (Hedges' g = {Fmt(w.HedgesG)} [{Fmt(w.HedgesGCiLow)}, {Fmt(w.HedgesGCiHigh)}], Welch p = {PText(w.P)}, q = {PText(w.Q)}).";
             }
-    }
-
-    private static int FindRow(Table st, string measure, string test, string? term, string? contrast)
-    {
-        for (int i = 0; i < st.RowCount; i++)
-        {
-            if ((string?)st["measure"].GetValue(i) != measure || (string?)st["test"].GetValue(i) != test) continue;
-            if (term is not null && (string?)st["term"].GetValue(i) != term) continue;
-            if (contrast is not null && (string?)st["contrast"].GetValue(i) != contrast) continue;
-            return i;
-        }
-        return -1;
     }
 
     private static double D(Table t, string col, int row) => t[col].IsNull(row) ? double.NaN : t[col].GetDouble(row);

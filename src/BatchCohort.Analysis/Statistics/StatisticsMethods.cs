@@ -14,15 +14,13 @@ public static class StatisticsMethods
         ["pearson"] = "Pearson correlations", ["spearman"] = "Spearman correlations",
     };
 
-    public static string Describe(GroupStageResult r)
+    public static string Describe(GroupStatisticsResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
         var spec = r.Spec;
-        var tests = r.Stats.GetStrings("test");
-        var q = r.Stats["q"];
-        var present = tests.Where(x => x is not null).Distinct().ToList();
-        var family = Enumerable.Range(0, r.Stats.RowCount).Where(i => !q.IsNull(i)).ToList();
-        var familyKinds = family.Select(i => tests[i]!).Distinct().Select(k => TestNames.GetValueOrDefault(k, k)).ToList();
+        var present = r.Rows.Select(x => x.Test).Distinct().ToList();
+        var family = r.Rows.Where(x => !double.IsNaN(x.Q)).ToList();
+        var familyKinds = family.Select(x => x.Test).Distinct().Select(k => TestNames.GetValueOrDefault(k, k)).ToList();
         string levels = string.Join(" vs ", r.Levels.Skip(1).Select(l => $"{l}")) + $" against {r.Levels[0]}";
         var s = new List<string>
         {
@@ -38,9 +36,7 @@ public static class StatisticsMethods
             s.Add(n.Method == NormalisationMethod.Ratio
                 ? $"{n.Output} = {n.Measure} / {n.IcvColumn}."
                 : $"{n.Output} is {n.Measure} adjusted for {n.IcvColumn} by the residual (covariance) method fitted in the reference group.");
-        var families = r.Stats.Find("family") is { } fc
-            ? family.GroupBy(i => fc.IsNull(i) ? "" : fc.Format(i)).ToList()
-            : new List<IGrouping<string, int>>();
+        var families = family.GroupBy(x => x.Family ?? "").ToList();
         string how = spec.Fdr switch
         {
             FdrFamily.All => $"over one family of {family.Count} tests ({string.Join(", ", familyKinds)})",

@@ -40,7 +40,7 @@ public sealed class StatsCommand : ICliCommand
                 var corr = parse.GetValue(correlate);
                 if (corr is null || corr.Length == 0)
                     corr = t.Columns.Where(c => c.IsNumeric && c.Name.Equals("age", StringComparison.OrdinalIgnoreCase) && !measures.Contains(c.Name)).Select(c => c.Name).Take(1).ToArray();
-                var spec = new GroupStageSpec
+                var spec = new GroupStatisticsSpec
                 {
                     GroupColumn = parse.GetValue(group)!,
                     Levels = parse.GetValue(level) is { Length: > 0 } lv ? lv : null,
@@ -50,7 +50,7 @@ public sealed class StatsCommand : ICliCommand
                     Normalise = (parse.GetValue(normalise) ?? Array.Empty<string>()).Select(ParseNormalise).ToArray(),
                     SubjectColumn = parse.GetValue(subject),
                 };
-                var result = GroupStage.Run(t, spec);
+                var result = GroupStatistics.Run(t, spec);
                 var dir = parse.GetValue(outDir) ?? Path.GetDirectoryName(Path.GetFullPath(path))!;
                 result.Write(dir);
                 if (!parse.GetValue(noReport))

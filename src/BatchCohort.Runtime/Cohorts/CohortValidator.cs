@@ -1,5 +1,6 @@
 using BatchCohort.Analysis.Tables;
 using BatchCohort.Runtime.Measurement;
+using BatchCohort.Runtime.Coordination;
 
 namespace BatchCohort.Runtime.Cohorts;
 
@@ -150,7 +151,7 @@ public static class CohortValidator
                 {
                     var taken = columns.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase);
                     var notes = new List<string>();
-                    t = CohortGroupStage.ReadDemographics(m, spec, taken, notes);
+                    t = GroupStage.ReadDemographics(m, spec, taken, notes);
                     foreach (var n in notes) v.Info.Add("demographics: " + n);
                 }
                 catch (CohortManifestException e)
@@ -166,14 +167,14 @@ public static class CohortValidator
                 }
                 demoTables.Add((spec, t));
                 foreach (var c in t.Columns)
-                    if (c.Name != CohortGroupStage.IdColumn)
+                    if (c.Name != GroupStage.IdColumn)
                         columns[c.Name] = new ColumnInfo(c.Name, c.IsNumeric, $"a column of {Path.GetFileName(spec.Path)}", t);
                 if (subjects.Count > 0)
                 {
-                    var ids = new HashSet<string>(t.GetStrings(CohortGroupStage.IdColumn).OfType<string>(), StringComparer.Ordinal);
+                    var ids = new HashSet<string>(t.GetStrings(GroupStage.IdColumn).OfType<string>(), StringComparer.Ordinal);
                     var without = subjects.Where(s => !ids.Contains(Pid(s))).Select(s => s.Id).ToList();
                     var name = Path.GetFileName(spec.Path);
-                    v.Info.Add($"demographics: {name} (id column {spec.IdColumn}): {subjects.Count - without.Count} of {subjects.Count} subjects have a row; columns: {string.Join(", ", t.ColumnNames.Where(c => c != CohortGroupStage.IdColumn))}");
+                    v.Info.Add($"demographics: {name} (id column {spec.IdColumn}): {subjects.Count - without.Count} of {subjects.Count} subjects have a row; columns: {string.Join(", ", t.ColumnNames.Where(c => c != GroupStage.IdColumn))}");
                     if (without.Count == subjects.Count)
                         v.Errors.Add(E(field + ".id", $"no subject has a row in {name} (subjects are {Pid(subjects[0])}…, the table's {spec.IdColumn} gives {ids.FirstOrDefault() ?? "(empty)"}…; ids are compared as BIDS participant_id, \"0001\" and \"sub-0001\" alike; give \"idPattern\" with (?<id>…) to match them)"));
                     else if (without.Count > 0)
@@ -201,7 +202,7 @@ public static class CohortValidator
                 else if (source.Table is { } table && subjects.Count > 0)
                 {
                     var col = table[source.Name];
-                    var ids = table.GetStrings(CohortGroupStage.IdColumn);
+                    var ids = table.GetStrings(GroupStage.IdColumn);
                     var byId = new Dictionary<string, int>(StringComparer.Ordinal);
                     for (int i = 0; i < ids.Length; i++) if (ids[i] is { } id) byId[id] = i;
                     var counts = g.Levels.ToDictionary(l => l.Name, _ => 0);
@@ -269,7 +270,7 @@ public static class CohortValidator
                         if (columns.TryGetValue(a.Covariates[i], out var cov) && cov.Table is { } ct && subjects.Count > 0)
                         {
                             var inCohort = new HashSet<string>(subjects.Select(Pid), StringComparer.Ordinal);
-                            var ids = ct.GetStrings(CohortGroupStage.IdColumn);
+                            var ids = ct.GetStrings(GroupStage.IdColumn);
                             var col = ct[cov.Name];
                             var values = Enumerable.Range(0, ct.RowCount).Where(r => ids[r] is { } id && inCohort.Contains(id) && !col.IsNull(r)).Select(r => col.Format(r)).Distinct().ToList();
                             if (values.Count == 1)
@@ -339,7 +340,7 @@ public static class CohortValidator
     }
 
     /// <summary>The key of the cohort table (and of the demographics as read for it): the BIDS participant_id.</summary>
-    private static string Pid(SubjectInput s) => CohortGroupStage.ParticipantId(s.Label);
+    private static string Pid(SubjectInput s) => GroupStage.ParticipantId(s.Label);
 
     private static string? CanonicalOf(CohortManifest m, string column) =>
         m.DemographicTables.SelectMany(d => d.Columns).FirstOrDefault(kv => kv.Value == column).Key;

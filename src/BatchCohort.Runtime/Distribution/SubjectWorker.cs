@@ -10,6 +10,7 @@ using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Measurement;
 using BatchCohort.Runtime.Storage;
+using BatchCohort.Runtime.Coordination;
 
 namespace BatchCohort.Runtime.Distribution;
 
@@ -67,11 +68,11 @@ public sealed class SubjectWorker
             var outDir = io.WorkDirectory();
             var work = new SubjectWork(job.SubjectId, job.SubjectLabel, input, settings.InputType, settings.Atlas,
                 (JsonObject)settings.PipelineSettings.DeepClone(), outDir, "sub-" + job.SubjectLabel);
-            SubjectMeasurement m;
+            MeasurerOutput m;
             using (Parallelism.Limit(CoreBudget))
                 m = await _measurer.MeasureAsync(work, ct);
             ct.ThrowIfCancellationRequested();
-            var result = new SubjectResult
+            var result = new ResultRecord
             {
                 SubjectId = job.SubjectId,
                 SubjectLabel = job.SubjectLabel,
@@ -93,7 +94,7 @@ public sealed class SubjectWorker
             // the measures row as a one-row Parquet table (DESIGN layout), then the result record: durable before it is reported
             var rowFile = $"sub-{job.SubjectLabel}_measures.parquet";
             var tmp = Path.Combine(outDir, $".{job.SubjectLabel}-{Guid.NewGuid():N}.parquet");
-            TableFile.Write(CohortGroupStage.MeasuresTable(new[] { result }), tmp);
+            TableFile.Write(GroupStage.MeasuresTable(new[] { result }), tmp);
             File.Move(tmp, Path.Combine(outDir, rowFile), overwrite: true);
             result.Files["measures"] = rowFile;
             // derivatives first, then the record, created only if absent (If-None-Match): of two workers racing on this
@@ -125,7 +126,7 @@ public sealed class SubjectWorker
     private static string Location(string uri) =>
         Uri.TryCreate(uri, UriKind.Absolute, out var u) ? SubjectStorage.LocationOf(u) : uri;
 
-    private SubjectReport Measured(SubjectJob job, string key, Uri result, bool fromCache, double seconds, SubjectResult r) =>
+    private SubjectReport Measured(SubjectJob job, string key, Uri result, bool fromCache, double seconds, ResultRecord r) =>
         new(job.RunId, job.SubjectId, job.Attempt, SubjectOutcome.Measured, Name, seconds, CacheKey: key,
             Result: result.AbsoluteUri, FromCache: fromCache, Measures: new Dictionary<string, double?>(r.Measures));
 

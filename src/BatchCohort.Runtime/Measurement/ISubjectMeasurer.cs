@@ -16,7 +16,7 @@ public interface ISubjectMeasurer
     /// <summary>Names the code and defaults that produce the measures; part of every cache key. Change it and every subject is measured again.</summary>
     string PipelineVersion { get; }
 
-    Task<SubjectMeasurement> MeasureAsync(SubjectWork work, CancellationToken cancellationToken);
+    Task<MeasurerOutput> MeasureAsync(SubjectWork work, CancellationToken cancellationToken);
 
     /// <summary>The numeric measure columns it produces (e.g. icv_ml, nwbv), so a manifest's analyses are checked
     /// before anything is measured; null: not declared (names are then checked against the demographics only as warnings).</summary>
@@ -44,7 +44,7 @@ public sealed record SubjectWork(
     string FilePrefix);
 
 /// <summary>What a measurer returns: the measures row and the derivative files it wrote.</summary>
-public sealed record SubjectMeasurement
+public sealed record MeasurerOutput
 {
     /// <summary>The measures row in column order (e.g. icv_ml, etiv_ml, asf, brain_ml, …, nwbv, brain_icv_ratio); null = not measurable.</summary>
     public required IReadOnlyList<KeyValuePair<string, double?>> Measures { get; init; }

@@ -32,10 +32,10 @@ public sealed class ImagingSubjectMeasurer : ISubjectMeasurer
 
     private static bool IsTableColumn(string name) => name is not ("subject_id" or "pipeline_version") && !name.StartsWith("t_", StringComparison.Ordinal);
 
-    public Task<SubjectMeasurement> MeasureAsync(SubjectWork work, CancellationToken cancellationToken) =>
+    public Task<MeasurerOutput> MeasureAsync(SubjectWork work, CancellationToken cancellationToken) =>
         Task.Run(() => Measure(work, cancellationToken), cancellationToken);
 
-    private static SubjectMeasurement Measure(SubjectWork work, CancellationToken ct)
+    private static MeasurerOutput Measure(SubjectWork work, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         var atlas = ResolveAtlas(work.Atlas);
@@ -57,7 +57,7 @@ public sealed class ImagingSubjectMeasurer : ISubjectMeasurer
             if (value is double d) measures.Add(new(name, d));
             else labels.Add(new(name, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? ""));
         }
-        return new SubjectMeasurement
+        return new MeasurerOutput
         {
             Measures = measures,
             Labels = labels,

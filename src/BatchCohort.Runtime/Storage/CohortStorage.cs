@@ -97,7 +97,7 @@ public sealed class CohortStorage : IAsyncDisposable
     public IStorageLocation SubjectFolder(string label) => Output.Child($"sub-{label}/anat");
 
     /// <summary>A subject's valid result (right cache key, every file there) through the seam, or null.</summary>
-    public SubjectResult? LoadResult(string label, string? key) =>
+    public ResultRecord? LoadResult(string label, string? key) =>
         ResultStore.TryLoadValidAsync(SubjectFolder(label), label, key).GetAwaiter().GetResult();
 
     /// <summary>Uploads files the runner wrote in the staging folder (paths relative to the output). No-op for a local output.</summary>

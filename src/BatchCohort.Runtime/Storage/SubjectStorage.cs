@@ -60,10 +60,10 @@ public sealed class SubjectStorage : IDisposable
     }
 
     /// <summary>The valid result under this cache key, or null.</summary>
-    public Task<SubjectResult?> TryLoadAsync(string key, CancellationToken ct = default) => ResultStore.TryLoadValidAsync(Folder, Label, key, ct);
+    public Task<ResultRecord?> TryLoadAsync(string key, CancellationToken ct = default) => ResultStore.TryLoadValidAsync(Folder, Label, key, ct);
 
     /// <summary>Commits derivatives then the record (created only if absent); see <see cref="ResultStore.CommitAsync"/>.</summary>
-    public Task<ResultStore.CommitOutcome> CommitAsync(SubjectResult result, CancellationToken ct = default) =>
+    public Task<ResultStore.CommitOutcome> CommitAsync(ResultRecord result, CancellationToken ct = default) =>
         ResultStore.CommitAsync(Folder, WorkDirectory(), result, ct);
 
     /// <summary>A failure message about the scratch copy, rewritten to name the blob input instead.</summary>

@@ -30,14 +30,14 @@ public class HtmlReportTests
             new DoubleColumn("age", age), new DoubleColumn("icv_ml", icv), new DoubleColumn("brain_ml", brain));
     }
 
-    internal static GroupStageResult Analyse(Table t) => GroupStage.Run(t, new GroupStageSpec
+    internal static GroupStatisticsResult Analyse(Table t) => GroupStatistics.Run(t, new GroupStatisticsSpec
     {
         GroupColumn = "group", Levels = new[] { "control", "patient" }, Measures = new[] { "brain_ml" },
         Covariates = new[] { "age", "sex" }, CorrelateWith = new[] { "age" }, SubjectColumn = "subject",
         Normalise = new[] { new NormaliseSpec("brain_ml", "icv_ml", NormalisationMethod.Ratio, "nwbv"), new NormaliseSpec("brain_ml", "icv_ml", NormalisationMethod.Residual) },
     });
 
-    internal static ReportInput Input(GroupStageResult res, string dir) => new()
+    internal static ReportInput Input(GroupStatisticsResult res, string dir) => new()
     {
         Stats = res,
         Title = "Demo cohort — group report",

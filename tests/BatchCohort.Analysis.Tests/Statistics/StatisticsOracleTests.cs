@@ -205,7 +205,7 @@ public class StatisticsOracleTests(Xunit.Abstractions.ITestOutputHelper output)
                 new StringColumn("group", cols["group"]!.AsArray().Select(v => (string?)v!.GetValue<string>()).ToArray()),
                 new StringColumn("sex", cols["sex"]!.AsArray().Select(v => (string?)v!.GetValue<string>()).ToArray()));
             var levels = table.GetStrings("group").Distinct().OrderBy(s => s == "control" ? "" : s, StringComparer.Ordinal).ToList();
-            var result = GroupStage.Run(table, new GroupStageSpec { GroupColumn = "group", Levels = levels!, Measures = new[] { "y" }, Covariates = new[] { "age", "sex" } });
+            var result = GroupStatistics.Run(table, new GroupStatisticsSpec { GroupColumn = "group", Levels = levels!, Measures = new[] { "y" }, Covariates = new[] { "age", "sex" } });
             var o = res[name]!;
             Assert.Null(o["error"]);
             var terms = o["terms"]!.AsObject();

@@ -176,7 +176,7 @@ public class CohortRunnerTests
         private int _now;
         public int Max;
         public string PipelineVersion => "probe";
-        public async Task<BatchCohort.Runtime.Measurement.SubjectMeasurement> MeasureAsync(BatchCohort.Runtime.Measurement.SubjectWork work, CancellationToken ct)
+        public async Task<BatchCohort.Runtime.Measurement.MeasurerOutput> MeasureAsync(BatchCohort.Runtime.Measurement.SubjectWork work, CancellationToken ct)
         {
             int n = Interlocked.Increment(ref _now);
             int m;

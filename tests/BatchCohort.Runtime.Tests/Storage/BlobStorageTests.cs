@@ -40,7 +40,7 @@ public sealed class AzuriteFixture : IDisposable
 /// <summary>The blob location, the result store and the exporter against a real Azurite (npm azurite).</summary>
 public class BlobStorageTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
-    private static SubjectResult Result(string label, string key, string runId) => new()
+    private static ResultRecord Result(string label, string key, string runId) => new()
     {
         SubjectId = label, SubjectLabel = label, CacheKey = key, InputHash = "in", PipelineVersion = "p", SettingsHash = "s",
         RunId = runId, MeasuredAt = DateTimeOffset.UtcNow, Seconds = 1, Measures = new() { ["brain_ml"] = 1000 },

@@ -33,7 +33,7 @@ public enum FdrFamily
 }
 
 /// <summary>What the group stage computes.</summary>
-public sealed record GroupStageSpec
+public sealed record GroupStatisticsSpec
 {
     /// <summary>The column whose values define the groups (text, integer or boolean).</summary>
     public required string GroupColumn { get; init; }
@@ -72,19 +72,19 @@ public sealed record GroupStageSpec
 }
 
 /// <summary>Everything the group stage produced. <see cref="Write"/> saves stats.parquet, stats.csv, stats.json (and descriptives.csv).</summary>
-public sealed class GroupStageResult
+public sealed class GroupStatisticsResult
 {
-    internal GroupStageResult(GroupStageSpec spec, IReadOnlyList<string> levels, IReadOnlyList<string> measures, Table data,
-        Table stats, Table descriptives, IReadOnlyList<string> warnings, IReadOnlyDictionary<string, ResidualAdjustment> adjustments,
+    internal GroupStatisticsResult(GroupStatisticsSpec spec, IReadOnlyList<string> levels, IReadOnlyList<string> measures, Table data,
+        IReadOnlyList<StatsRow> rows, Table descriptives, IReadOnlyList<string> warnings, IReadOnlyDictionary<string, ResidualAdjustment> adjustments,
         IReadOnlyList<string>? compared = null, IReadOnlyList<CorrelationPair>? correlations = null)
     {
         ComparedMeasures = compared ?? measures;
         Correlations = correlations ?? Array.Empty<CorrelationPair>();
-        Spec = spec; Levels = levels; Measures = measures; Data = data; Stats = stats; Descriptives = descriptives;
+        Spec = spec; Levels = levels; Measures = measures; Data = data; Rows = rows; Stats = StatsRow.ToTable(rows); Descriptives = descriptives;
         Warnings = warnings; Adjustments = adjustments;
     }
 
-    public GroupStageSpec Spec { get; }
+    public GroupStatisticsSpec Spec { get; }
 
     /// <summary>The levels compared, reference first.</summary>
     public IReadOnlyList<string> Levels { get; }
@@ -109,6 +109,13 @@ public sealed class GroupStageResult
     /// </summary>
     public Table Stats { get; }
 
+    /// <summary>The same rows as <see cref="Stats"/>, typed: what the report and the methods text read.</summary>
+    public IReadOnlyList<StatsRow> Rows { get; }
+
+    /// <summary>The row of <paramref name="test"/> on <paramref name="measure"/> (and the term/contrast when given), or null.</summary>
+    public StatsRow? Find(string measure, string test, string? term = null, string? contrast = null) =>
+        Rows.FirstOrDefault(r => r.Measure == measure && r.Test == test && (term is null || r.Term == term) && (contrast is null || r.Contrast == contrast));
+
     /// <summary>One row per measure × group: n, missing, mean, sd, sem, min, q1, median, q3, max.</summary>
     public Table Descriptives { get; }
 
@@ -125,7 +132,7 @@ public sealed class GroupStageResult
         TableFile.Write(Stats, Path.Combine(dir, "stats.parquet"));
         CsvTable.Write(Stats, Path.Combine(dir, "stats.csv"));
         CsvTable.Write(Descriptives, Path.Combine(dir, "descriptives.csv"));
-        GroupStageJson.Write(this, Path.Combine(dir, "stats.json"));
+        GroupStatisticsJson.Write(this, Path.Combine(dir, "stats.json"));
     }
 
     /// <summary>A console summary: descriptives and the main tests (Welch t, OLS group terms, correlations).</summary>
@@ -134,8 +141,8 @@ public sealed class GroupStageResult
         var sb = new System.Text.StringBuilder();
         sb.AppendLine($"groups ({Spec.GroupColumn}): {string.Join(" vs ", Levels)} (reference: {Levels[0]})");
         sb.Append(Descriptives.Select("measure", "group", "n", "mean", "sd", "median").ToText(200));
-        var main = Stats.Where(r => Stats["test"].GetValue(r) is "welch_t" || (Stats["test"].GetValue(r) is "ols" && Stats["term"].GetValue(r) is string t && t.StartsWith(Spec.GroupColumn + "[", StringComparison.Ordinal))
-                                     || Stats["test"].GetValue(r) is "pearson");
+        var main = StatsRow.ToTable(Rows.Where(r => r.Test is "welch_t" or "pearson"
+            || (r.Test == "ols" && r.Term is { } t && t.StartsWith(Spec.GroupColumn + "[", StringComparison.Ordinal))).ToList());
         sb.AppendLine();
         sb.Append(main.Select("measure", "test", "term", "estimate", "statistic", "df", "p", "q", "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high").ToText(200));
         foreach (var w in Warnings) sb.AppendLine("warning: " + w);
@@ -149,9 +156,9 @@ public sealed class GroupStageResult
 /// with each requested variable; Benjamini–Hochberg q-values across the run's tests (t-tests, OLS group terms and
 /// correlations — not the OLS intercept or covariate terms).
 /// </summary>
-public static class GroupStage
+public static class GroupStatistics
 {
-    public static GroupStageResult Run(Table table, GroupStageSpec spec)
+    public static GroupStatisticsResult Run(Table table, GroupStatisticsSpec spec)
     {
         ArgumentNullException.ThrowIfNull(table);
         var groupCol = table[spec.GroupColumn];
@@ -354,8 +361,8 @@ public static class GroupStage
         var stats = new StatsBuilder();
         var desc = new DescBuilder();
         foreach (var part in parts) { stats.Append(part.Stats); desc.Append(part.Desc); warnings.AddRange(part.Warnings); }
-        var statsTable = stats.Build(spec.Fdr, spec.AnalysisOf);
-        return new GroupStageResult(spec, levels, measures, data, statsTable, desc.Build(), warnings, adjustments,
+        var statsRows = stats.Build(spec.Fdr, spec.AnalysisOf);
+        return new GroupStatisticsResult(spec, levels, measures, data, statsRows, desc.Build(), warnings, adjustments,
             measures.Where(m => compared.Contains(m) && !derivedFailed.Any(f => f.Output == m)).ToList(), pairs);
     }
 
@@ -418,98 +425,70 @@ public static class GroupStage
 
     private sealed class StatsBuilder
     {
-        private readonly List<Dictionary<string, object?>> _rows = new();
-        private readonly List<bool> _family = new();
+        private readonly List<StatsRow> _rows = new();
 
-        public void Append(StatsBuilder o) { _rows.AddRange(o._rows); _family.AddRange(o._family); }
-
-        private Dictionary<string, object?> Row(string measure, string test, string? term, string? contrast, bool family, string? analysis = null)
-        {
-            var r = new Dictionary<string, object?> { ["measure"] = measure, ["test"] = test, ["term"] = term, ["contrast"] = contrast, [AnalysisKey] = analysis };
-            _rows.Add(r);
-            _family.Add(family);
-            return r;
-        }
+        public void Append(StatsBuilder o) => _rows.AddRange(o._rows);
 
         public void AddT(string measure, string method, string groupColumn, string contrast, TTestResult t, EffectSizeResult? d, EffectSizeResult? g, string? note)
         {
-            var r = Row(measure, method, groupColumn, contrast, true);
-            r["n"] = t.N1 + t.N2; r["n1"] = t.N1; r["n2"] = t.N2; r["mean1"] = t.Mean1; r["mean2"] = t.Mean2;
-            r["estimate"] = t.MeanDifference; r["se"] = t.StandardError; r["ci_low"] = t.CiLow; r["ci_high"] = t.CiHigh;
-            r["statistic"] = t.T; r["df"] = t.Df; r["p"] = t.P; r["log10_p"] = t.LogP / Math.Log(10);
+            var r = new StatsRow
+            {
+                Measure = measure, Test = method, Term = groupColumn, Contrast = contrast, Corrected = true,
+                N = t.N1 + t.N2, N1 = t.N1, N2 = t.N2, Mean1 = t.Mean1, Mean2 = t.Mean2,
+                Estimate = t.MeanDifference, Se = t.StandardError, CiLow = t.CiLow, CiHigh = t.CiHigh,
+                Statistic = t.T, Df = t.Df, P = t.P, Log10P = t.LogP / Math.Log(10), Note = note,
+            };
             if (d is not null && g is not null)
-            {
-                r["cohen_d"] = d.Value; r["cohen_d_ci_low"] = d.CiLow; r["cohen_d_ci_high"] = d.CiHigh;
-                r["hedges_g"] = g.Value; r["hedges_g_ci_low"] = g.CiLow; r["hedges_g_ci_high"] = g.CiHigh;
-            }
-            r["note"] = note;
+                r = r with
+                {
+                    CohenD = d.Value, CohenDCiLow = d.CiLow, CohenDCiHigh = d.CiHigh,
+                    HedgesG = g.Value, HedgesGCiLow = g.CiLow, HedgesGCiHigh = g.CiHigh,
+                };
+            _rows.Add(r);
         }
 
-        private const string AnalysisKey = "\0analysis";
-
-        public void AddOls(string measure, OlsTerm term, OlsResult fit, string? contrast, bool isGroup, string? note)
+        public void AddOls(string measure, OlsTerm term, OlsResult fit, string? contrast, bool isGroup, string? note) => _rows.Add(new StatsRow
         {
-            var r = Row(measure, "ols", term.Name, contrast, isGroup);
-            r["note"] = note;
-            r["n"] = fit.N; r["estimate"] = term.Coefficient; r["se"] = term.Se; r["ci_low"] = term.CiLow; r["ci_high"] = term.CiHigh;
-            r["statistic"] = term.T; r["df"] = (double)fit.DfResidual; r["p"] = term.P; r["log10_p"] = term.LogP / Math.Log(10);
-        }
+            Measure = measure, Test = "ols", Term = term.Name, Contrast = contrast, Corrected = isGroup, Note = note,
+            N = fit.N, Estimate = term.Coefficient, Se = term.Se, CiLow = term.CiLow, CiHigh = term.CiHigh,
+            Statistic = term.T, Df = fit.DfResidual, P = term.P, Log10P = term.LogP / Math.Log(10),
+        });
 
-        public void AddCorrelation(string measure, string variable, CorrelationResult c, string? analysis)
+        public void AddCorrelation(string measure, string variable, CorrelationResult c, string? analysis) => _rows.Add(new StatsRow
         {
-            var r = Row(measure, c.Method, variable, null, true, analysis);
-            r["n"] = c.N; r["estimate"] = c.R; r["statistic"] = c.T; r["df"] = c.Df; r["p"] = c.P; r["log10_p"] = c.LogP / Math.Log(10);
-        }
+            Measure = measure, Test = c.Method, Term = variable, Corrected = true, Analysis = analysis,
+            N = c.N, Estimate = c.R, Statistic = c.T, Df = c.Df, P = c.P, Log10P = c.LogP / Math.Log(10),
+        });
 
-        public void AddFailed(string measure, string test, string? term, string? contrast, string note)
+        public void AddFailed(string measure, string test, string? term, string? contrast, string note) =>
+            _rows.Add(new StatsRow { Measure = measure, Test = test, Term = term, Contrast = contrast, Note = note });
+
+        /// <summary>The rows with Benjamini–Hochberg q within each family, over the rows that have a p (not OLS
+        /// intercepts or covariate terms).</summary>
+        public List<StatsRow> Build(FdrFamily fdr, IReadOnlyDictionary<string, string>? analysisOf)
         {
-            var r = Row(measure, test, term, contrast, false);
-            r["note"] = note;
-        }
-
-        private static readonly string[] StringCols = { "measure", "test", "term", "contrast" };
-        private static readonly string[] IntCols = { "n", "n1", "n2" };
-        private static readonly string[] DoubleCols = { "mean1", "mean2", "estimate", "se", "ci_low", "ci_high", "statistic", "df", "p", "log10_p", "q",
-            "cohen_d", "cohen_d_ci_low", "cohen_d_ci_high", "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high" };
-
-        public Table Build(FdrFamily fdr, IReadOnlyDictionary<string, string>? analysisOf)
-        {
-            // Benjamini–Hochberg within each family, over the rows that have a p (not OLS intercepts or covariate terms)
+            var rows = _rows.ToList();
             var families = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-            for (int i = 0; i < _rows.Count; i++)
+            for (int i = 0; i < rows.Count; i++)
             {
-                if (!_family[i] || !(_rows[i].TryGetValue("p", out var v) && v is double pv && !double.IsNaN(pv))) continue;
-                var test = (string)_rows[i]["test"]!;
-                var analysis = _rows[i][AnalysisKey] as string ?? analysisOf?.GetValueOrDefault((string)_rows[i]["measure"]!) ?? "stats";
+                if (!rows[i].Corrected || double.IsNaN(rows[i].P)) continue;
+                var analysis = rows[i].Analysis ?? analysisOf?.GetValueOrDefault(rows[i].Measure) ?? "stats";
                 var key = fdr switch
                 {
                     FdrFamily.All => "all",
-                    FdrFamily.PerTest => test,
-                    _ => analysis + ":" + test,
+                    FdrFamily.PerTest => rows[i].Test,
+                    _ => analysis + ":" + rows[i].Test,
                 };
-                _rows[i]["family"] = key;
+                rows[i] = rows[i] with { Family = key };
                 if (!families.TryGetValue(key, out var list)) families[key] = list = new List<int>();
                 list.Add(i);
             }
-            foreach (var rows in families.Values)
+            foreach (var members in families.Values)
             {
-                var q = Fdr.BenjaminiHochberg(rows.Select(i => (double)_rows[i]["p"]!).ToArray());
-                for (int k = 0; k < rows.Count; k++) _rows[rows[k]]["q"] = q[k];
+                var q = Fdr.BenjaminiHochberg(members.Select(i => rows[i].P).ToArray());
+                for (int k = 0; k < members.Count; k++) rows[members[k]] = rows[members[k]] with { Q = q[k] };
             }
-
-            var cols = new List<Column>();
-            foreach (var name in StringCols) cols.Add(new StringColumn(name, _rows.Select(r => r.GetValueOrDefault(name) as string).ToArray()));
-            foreach (var name in IntCols)
-            {
-                var c = (Int32Column)Column.CreateEmpty(name, ColumnType.Int32, _rows.Count);
-                for (int i = 0; i < _rows.Count; i++) c.Set(i, _rows[i].GetValueOrDefault(name) as int?);
-                cols.Add(c);
-            }
-            foreach (var name in DoubleCols)
-                cols.Add(Num(name, _rows.Select(r => r.GetValueOrDefault(name) is double d ? d : double.NaN)));
-            cols.Add(new StringColumn("note", _rows.Select(r => r.GetValueOrDefault("note") as string).ToArray()));
-            cols.Add(new StringColumn("family", _rows.Select(r => r.GetValueOrDefault("family") as string).ToArray()));
-            return new Table(cols);
+            return rows;
         }
     }
 }

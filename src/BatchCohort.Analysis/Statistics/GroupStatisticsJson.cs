@@ -4,14 +4,14 @@ using BatchCohort.Analysis.Tables;
 namespace BatchCohort.Analysis.Statistics;
 
 /// <summary>stats.json: the specification, levels, descriptives, tests and warnings of one group stage.</summary>
-internal static class GroupStageJson
+internal static class GroupStatisticsJson
 {
-    public static void Write(GroupStageResult r, string path)
+    public static void Write(GroupStatisticsResult r, string path)
     {
         using var fs = File.Create(path);
         using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
-        w.WriteString("generated_by", "BatchCohort " + typeof(GroupStage).Assembly.GetName().Version);
+        w.WriteString("generated_by", "BatchCohort " + typeof(GroupStatistics).Assembly.GetName().Version);
         w.WriteStartObject("spec");
         w.WriteString("group_column", r.Spec.GroupColumn);
         WriteList(w, "levels", r.Levels);

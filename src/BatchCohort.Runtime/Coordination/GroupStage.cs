@@ -7,14 +7,13 @@ using BatchCohort.Analysis.Statistics;
 using BatchCohort.Analysis.Tables;
 using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Cohorts;
-using BatchCohort.Runtime.Coordination;
 using BatchCohort.Runtime.Storage;
 
-namespace BatchCohort.Runtime;
+namespace BatchCohort.Runtime.Coordination;
 
 /// <summary>The group stage's outcome: what to print, what was written (relative to the output folder), and notes
 /// on subjects left out of the tests and why.</summary>
-public sealed record GroupSummary(string Text, IReadOnlyList<string> Outputs, IReadOnlyList<string> Notes, Table Measures, GroupStageResult? Stats);
+public sealed record GroupSummary(string Text, IReadOnlyList<string> Outputs, IReadOnlyList<string> Notes, Table Measures, GroupStatisticsResult? Stats);
 
 /// <summary>
 /// When no subject is pending or running: every done subject's result record becomes a row of the cohort table
@@ -25,13 +24,13 @@ public sealed record GroupSummary(string Text, IReadOnlyList<string> Outputs, IR
 /// measures.parquet|csv, stats.parquet|csv|json, descriptives.csv and report.html (failed subjects with reasons,
 /// QC thumbnails linking to each subject's montage).
 /// </summary>
-public static class CohortGroupStage
+public static class GroupStage
 {
     public const string IdColumn = "participant_id";
 
     /// <param name="loadResult">Reads a done subject's valid result (the runner reads through the storage seam; default: the local output folder).</param>
     public static GroupSummary Run(CohortManifest m, IReadOnlyList<SubjectInput> subjects, RunState state, IRunObserver observer,
-        Func<SubjectState, SubjectResult?>? loadResult = null)
+        Func<SubjectState, ResultRecord?>? loadResult = null)
     {
         var notes = new List<string>();
         var outputs = new List<string>();
@@ -39,7 +38,7 @@ public static class CohortGroupStage
         Directory.CreateDirectory(groupDir);
 
         // 1. the measures table, one row per done subject
-        var results = new List<SubjectResult>();
+        var results = new List<ResultRecord>();
         foreach (var s in state.Subjects.Where(s => s.Status == SubjectStatus.Done).OrderBy(s => s.Id, StringComparer.Ordinal))
         {
             var r = loadResult is not null ? loadResult(s) : ResultStore.TryLoadValid(ResultStore.ResultPath(m.OutputDirectory, s.Label), s.CacheKey);
@@ -110,7 +109,7 @@ public static class CohortGroupStage
         outputs.Add("group/measures.csv");
 
         // 3. statistics
-        GroupStageResult? stats = null;
+        GroupStatisticsResult? stats = null;
         string text;
         var failed = state.Subjects.Where(s => s.Status == SubjectStatus.Failed).Select(s => new FailedSubject(s.Id, s.Reason ?? "unknown")).ToList();
         var skip = WhyNoStats(m, analysed, groupColumn);
@@ -120,7 +119,7 @@ public static class CohortGroupStage
             if (spec.Measures.Count == 0 && spec.Normalise.Count == 0 && spec.Correlations!.Count == 0) skip = "none of the analyses' measures is in the table";
             else
             {
-                stats = GroupStage.Run(analysed, spec);
+                stats = GroupStatistics.Run(analysed, spec);
                 // written into a private folder, then each file renamed into place: no reader sees a half-written file
                 var tmp = Path.Combine(groupDir, ".stats-" + Guid.NewGuid().ToString("N")[..8]);
                 try
@@ -195,7 +194,7 @@ public static class CohortGroupStage
     }
 
     /// <summary>The per-subject measures as a table: participant_id (BIDS form, "sub-&lt;label&gt;"), then measures (first-seen order), then text labels.</summary>
-    public static Table MeasuresTable(IReadOnlyList<SubjectResult> results)
+    public static Table MeasuresTable(IReadOnlyList<ResultRecord> results)
     {
         var rows = results.Select(r =>
         {
@@ -280,7 +279,7 @@ public static class CohortGroupStage
         return null;
     }
 
-    private static GroupStageSpec BuildSpec(CohortManifest m, Table table, string groupColumn, List<string> notes)
+    private static GroupStatisticsSpec BuildSpec(CohortManifest m, Table table, string groupColumn, List<string> notes)
     {
         var measures = new List<string>();
         var covariates = new List<string>();
@@ -326,7 +325,7 @@ public static class CohortGroupStage
                     break;
             }
         }
-        return new GroupStageSpec
+        return new GroupStatisticsSpec
         {
             GroupColumn = groupColumn,
             Levels = new[] { m.Groups!.Reference }.Concat(m.Groups.Levels.Select(l => l.Name).Where(l => l != m.Groups.Reference)).ToList(),

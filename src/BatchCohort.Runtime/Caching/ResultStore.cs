@@ -3,29 +3,6 @@ using BatchCohort.Runtime.Storage;
 
 namespace BatchCohort.Runtime.Caching;
 
-/// <summary>
-/// A subject's result record, <c>sub-&lt;label&gt;/anat/sub-&lt;label&gt;_measures.json</c> (a BIDS-style sidecar).
-/// Written atomically after every derivative file, and before the SubjectMeasured event: its presence with the
-/// right cache key is what "this subject is done" means.
-/// </summary>
-public sealed record SubjectResult
-{
-    public required string SubjectId { get; init; }
-    public required string SubjectLabel { get; init; }
-    public required string CacheKey { get; init; }
-    public required string InputHash { get; init; }
-    public required string PipelineVersion { get; init; }
-    public required string SettingsHash { get; init; }
-    public required string RunId { get; init; }
-    public required DateTimeOffset MeasuredAt { get; init; }
-    public required double Seconds { get; init; }
-    public required Dictionary<string, double?> Measures { get; init; }
-    public Dictionary<string, string> Labels { get; init; } = new();
-    /// <summary>Derivative files by role, relative to the sidecar's folder.</summary>
-    public Dictionary<string, string> Files { get; init; } = new();
-    public Dictionary<string, double> Steps { get; init; } = new();
-}
-
 /// <summary>Where a subject's outputs live and how its result record is written and found.</summary>
 public static class ResultStore
 {
@@ -33,15 +10,15 @@ public static class ResultStore
 
     public static string ResultPath(string outputRoot, string label) => Path.Combine(SubjectDirectory(outputRoot, label), $"sub-{label}_measures.json");
 
-    public static void Write(string path, SubjectResult result) => AtomicFile.WriteJson(path, result);
+    public static void Write(string path, ResultRecord result) => AtomicFile.WriteJson(path, result);
 
     /// <summary>The result at <paramref name="path"/> if it exists, is readable, has the expected cache key (when given)
     /// and every derivative file it lists is still there; otherwise null (the subject is measured again).</summary>
-    public static SubjectResult? TryLoadValid(string path, string? expectedKey)
+    public static ResultRecord? TryLoadValid(string path, string? expectedKey)
     {
         if (!File.Exists(path)) return null;
-        SubjectResult? r;
-        try { r = JsonSerializer.Deserialize<SubjectResult>(File.ReadAllBytes(path), Json.Options); }
+        ResultRecord? r;
+        try { r = JsonSerializer.Deserialize<ResultRecord>(File.ReadAllBytes(path), Json.Options); }
         catch (JsonException) { return null; }
         catch (IOException) { return null; }
         if (r is null || r.Measures is null) return null;
@@ -60,15 +37,15 @@ public static class ResultStore
 
     /// <summary>As <see cref="TryLoadValid"/>, through the storage seam: <paramref name="subjectFolder"/> is the
     /// subject's folder (sub-&lt;label&gt;/anat) on disk or in a blob container.</summary>
-    public static async Task<SubjectResult?> TryLoadValidAsync(IStorageLocation subjectFolder, string label, string? expectedKey, CancellationToken ct = default)
+    public static async Task<ResultRecord?> TryLoadValidAsync(IStorageLocation subjectFolder, string label, string? expectedKey, CancellationToken ct = default)
         => (await TryLoadAsync(subjectFolder, label, expectedKey, ct)).Result;
 
-    private static async Task<(SubjectResult? Result, StoredBytes? Raw)> TryLoadAsync(IStorageLocation folder, string label, string? expectedKey, CancellationToken ct)
+    private static async Task<(ResultRecord? Result, StoredBytes? Raw)> TryLoadAsync(IStorageLocation folder, string label, string? expectedKey, CancellationToken ct)
     {
         var raw = await folder.ReadAsync(RecordName(label), MaxRecordBytes, ct);
         if (raw is null) return (null, null);
-        SubjectResult? r;
-        try { r = JsonSerializer.Deserialize<SubjectResult>(raw.Content, Json.Options); }
+        ResultRecord? r;
+        try { r = JsonSerializer.Deserialize<ResultRecord>(raw.Content, Json.Options); }
         catch (JsonException) { return (null, raw); }
         if (r is null || r.Measures is null) return (null, raw);
         if (expectedKey is not null && r.CacheKey != expectedKey) return (null, raw);
@@ -79,7 +56,7 @@ public static class ResultStore
 
     /// <summary>What a commit did: <see cref="Won"/> when this writer's record is the one stored; otherwise
     /// <see cref="Result"/> is the record another writer committed first (valid, same cache key), to be used as is.</summary>
-    public sealed record CommitOutcome(bool Won, SubjectResult Result);
+    public sealed record CommitOutcome(bool Won, ResultRecord Result);
 
     /// <summary>
     /// Commits a measured subject: first its derivative files (from <paramref name="localFolder"/>, where the measurer
@@ -90,7 +67,7 @@ public static class ResultStore
     /// before the record means a reader that finds the record finds its files; a kill at any point leaves either no
     /// record (the subject is measured again) or a complete one.
     /// </summary>
-    public static async Task<CommitOutcome> CommitAsync(IStorageLocation subjectFolder, string localFolder, SubjectResult result, CancellationToken ct = default)
+    public static async Task<CommitOutcome> CommitAsync(IStorageLocation subjectFolder, string localFolder, ResultRecord result, CancellationToken ct = default)
     {
         bool sameFolder = subjectFolder.LocalPath is { } lp && string.Equals(Path.GetFullPath(lp), Path.GetFullPath(localFolder), StringComparison.Ordinal);
         if (!sameFolder)

@@ -2,13 +2,13 @@
 using BatchCohort.Analysis.Statistics;
 using BatchCohort.Analysis.Tables;
 
-public static class GroupStatistics
+public static class GroupSample
 {
     // Re-run the statistics on a cohort table (Parquet, CSV or TSV) without measuring anything again.
     public static void Run(string tablePath, string outDir)
     {
         Table table = TableFile.Read(tablePath);                    // e.g. out/group/measures.parquet
-        var spec = new GroupStageSpec
+        var spec = new GroupStatisticsSpec
         {
             GroupColumn = "group",
             Levels = new[] { "control", "patient" },                // the first level is the reference
@@ -17,7 +17,7 @@ public static class GroupStatistics
             CorrelateWith = new[] { "age" },                        // Pearson and Spearman
             Normalise = new[] { new NormaliseSpec("brain_ml", "icv_ml", NormalisationMethod.Residual) },
         };
-        GroupStageResult result = GroupStage.Run(table, spec);
+        GroupStatisticsResult result = GroupStatistics.Run(table, spec);
         Console.WriteLine(result.ToText());                         // the table the CLI prints
         result.Write(outDir);                                       // stats.parquet/.csv/.json, descriptives.csv
     }
