@@ -5,6 +5,7 @@ using BatchCohort.Runtime.Coordination;
 using BatchCohort.Runtime.Storage;
 using Orleans.Runtime;
 using Orleans.Storage;
+using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Host;
 

@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Formats;
 using System.CommandLine;
 using System.Globalization;
 using BatchCohort.Analysis.Tables;
@@ -60,16 +61,7 @@ public sealed class ParticipantCommand : ICliCommand
         var row = new Dictionary<string, object?>(StringComparer.Ordinal) { ["participant_id"] = "sub-" + (m.SubjectId.StartsWith("sub-", StringComparison.Ordinal) ? m.SubjectId[4..] : m.SubjectId) };
         foreach (var (name, value) in m.Columns()) row[name] = value;
         var path = Path.Combine(paths.AnatDir, Path.GetFileName(paths.MeasuresCsv).Replace("_measures.csv", "_measures.parquet", StringComparison.Ordinal));
-        var tmp = Path.Combine(paths.AnatDir, "." + Path.GetFileName(path) + "-" + Guid.NewGuid().ToString("N")[..8] + ".parquet");
-        try
-        {
-            TableFile.Write(Table.FromRows(new[] { (IReadOnlyDictionary<string, object?>)row }), tmp);
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+        AtomicFile.WriteVia(path, tmp => TableFile.Write(Table.FromRows(new[] { (IReadOnlyDictionary<string, object?>)row }), tmp));
         return path;
     }
 

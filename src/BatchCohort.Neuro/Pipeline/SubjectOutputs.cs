@@ -48,39 +48,25 @@ public static class SubjectOutputs
         Directory.CreateDirectory(paths.AnatDir);
         var back = result.ToCanonical!;
         Volume native(Volume canonical) => back.Invert(canonical);
-        Atomic(paths.BrainMask, tmp => VolumeFile.WriteNifti(native(result.Brain!.ToVolume()), tmp, VoxelType.UInt8));
-        Atomic(paths.IcvMask, tmp => VolumeFile.WriteNifti(native(result.Intracranial!.ToVolume()), tmp, VoxelType.UInt8));
-        Atomic(paths.HeadMask, tmp => VolumeFile.WriteNifti(native(result.Head!.ToVolume()), tmp, VoxelType.UInt8));
+        AtomicFile.WriteVia(paths.BrainMask, tmp => VolumeFile.WriteNifti(native(result.Brain!.ToVolume()), tmp, VoxelType.UInt8));
+        AtomicFile.WriteVia(paths.IcvMask, tmp => VolumeFile.WriteNifti(native(result.Intracranial!.ToVolume()), tmp, VoxelType.UInt8));
+        AtomicFile.WriteVia(paths.HeadMask, tmp => VolumeFile.WriteNifti(native(result.Head!.ToVolume()), tmp, VoxelType.UInt8));
         var dseg = result.Subject!.WithData(Array.ConvertAll(result.Tissue!, b => (float)b));
-        Atomic(paths.Dseg, tmp => VolumeFile.WriteNifti(native(dseg), tmp, VoxelType.UInt8));
-        Atomic(paths.Transform, tmp => File.WriteAllText(tmp,
+        AtomicFile.WriteVia(paths.Dseg, tmp => VolumeFile.WriteNifti(native(dseg), tmp, VoxelType.UInt8));
+        AtomicFile.WriteVia(paths.Transform, tmp => File.WriteAllText(tmp,
             "# BatchCohort atlas->subject affine, world RAS millimetres (x_subject = A * x_atlas), row-major 4x4\n" +
             result.AtlasToSubject + "\n"));
-        Atomic(paths.ItkTransform, tmp => BatchCohort.Imaging.Formats.Transforms.ItkTransformFile.Write(result.AtlasToSubject!, tmp));
+        AtomicFile.WriteVia(paths.ItkTransform, tmp => BatchCohort.Imaging.Formats.Transforms.ItkTransformFile.Write(result.AtlasToSubject!, tmp));
         var qc = Snapshot.Render(result.Subject!, new[]
         {
             new SnapshotOverlay(result.Intracranial!.ToVolume(), (0, 220, 255), "ICV"),
             new SnapshotOverlay(result.Brain!.ToVolume(), (255, 220, 0), "brain"),
         }, new SnapshotOptions { Title = FormattableString.Invariant($"sub-{result.SubjectId}  ICV {result.Measures!.IcvMl:0} mL  brain {result.Measures.BrainMl:0} mL  nWBV {result.Measures.Nwbv:0.000}") });
-        Atomic(paths.QcPng, tmp => qc.Image.WritePng(tmp));
+        AtomicFile.WriteVia(paths.QcPng, tmp => qc.Image.WritePng(tmp));
         double tWrite = sw.Elapsed.TotalSeconds;
         var m = result.Measures! with { TimeWriteS = tWrite, TimeTotalS = result.Measures.TimeTotalS + tWrite };
-        Atomic(paths.MeasuresCsv, tmp => File.WriteAllText(tmp, m.ToCsv()));
+        AtomicFile.WriteVia(paths.MeasuresCsv, tmp => File.WriteAllText(tmp, m.ToCsv()));
         return (paths, m);
     }
 
-    private static void Atomic(string path, Action<string> write)
-    {
-        string ext = path.EndsWith(".nii.gz", StringComparison.Ordinal) ? ".nii.gz" : Path.GetExtension(path);
-        string tmp = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ext;
-        try
-        {
-            write(tmp);
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
 }

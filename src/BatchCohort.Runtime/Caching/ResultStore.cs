@@ -10,7 +10,7 @@ public static class ResultStore
 
     public static string ResultPath(string outputRoot, string label) => Path.Combine(SubjectDirectory(outputRoot, label), $"sub-{label}_measures.json");
 
-    public static void Write(string path, ResultRecord result) => AtomicFile.WriteJson(path, result);
+    public static void Write(string path, ResultRecord result) => Json.WriteFile(path, result);
 
     /// <summary>The result at <paramref name="path"/> if it exists, is readable, has the expected cache key (when given)
     /// and every derivative file it lists is still there; otherwise null (the subject is measured again).</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using BatchCohort.Neuro.Atlases;
 using BatchCohort.Runtime.Storage;
+using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Cohorts;
 

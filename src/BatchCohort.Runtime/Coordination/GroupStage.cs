@@ -8,6 +8,7 @@ using BatchCohort.Analysis.Tables;
 using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Storage;
+using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Coordination;
 
@@ -339,20 +340,7 @@ public static class GroupStage
         };
     }
 
-    private static void Write(Table t, string path)
-    {
-        var dir = Path.GetDirectoryName(path)!;
-        var tmp = Path.Combine(dir, "." + Path.GetFileNameWithoutExtension(path) + "-" + Guid.NewGuid().ToString("N")[..8] + Path.GetExtension(path));
-        try
-        {
-            TableFile.Write(t, tmp);
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    private static void Write(Table t, string path) => AtomicFile.WriteVia(path, tmp => TableFile.Write(t, tmp));
 
     private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? "" : "s")}";
 

@@ -6,6 +6,7 @@ using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Distribution;
 using BatchCohort.Runtime.Measurement;
 using BatchCohort.Runtime.Storage;
+using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Coordination;
 

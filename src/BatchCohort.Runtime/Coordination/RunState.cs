@@ -85,7 +85,7 @@ public sealed class RunState
         catch (JsonException) { return null; }
     }
 
-    public void Save(string path) => AtomicFile.WriteJson(path, this);
+    public void Save(string path) => Json.WriteFile(path, this);
 
     public static string NewRunId(DateTimeOffset now) => now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'") + "-" + Guid.NewGuid().ToString("N")[..6];
 }

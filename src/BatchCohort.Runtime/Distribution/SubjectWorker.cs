@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Formats;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
@@ -93,9 +94,7 @@ public sealed class SubjectWorker
                     throw new SubjectMeasurementException($"the pipeline reported a {f.Key} file it did not write: {f.Value}", FailureKinds.Internal);
             // the measures row as a one-row Parquet table (DESIGN layout), then the result record: durable before it is reported
             var rowFile = $"sub-{job.SubjectLabel}_measures.parquet";
-            var tmp = Path.Combine(outDir, $".{job.SubjectLabel}-{Guid.NewGuid():N}.parquet");
-            TableFile.Write(GroupStage.MeasuresTable(new[] { result }), tmp);
-            File.Move(tmp, Path.Combine(outDir, rowFile), overwrite: true);
+            AtomicFile.WriteVia(Path.Combine(outDir, rowFile), tmp => TableFile.Write(GroupStage.MeasuresTable(new[] { result }), tmp));
             result.Files["measures"] = rowFile;
             // derivatives first, then the record, created only if absent (If-None-Match): of two workers racing on this
             // subject one commits, the other finds that record and reports it instead of its own

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using BatchCohort.Runtime.Coordination;
 using BatchCohort.Runtime.Storage;
+using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Scheduling;
 

@@ -97,7 +97,7 @@ public sealed class ScheduleStore
     public void Add(ScheduleSpec spec)
     {
         if (File.Exists(SpecPath(spec.Id))) throw new ArgumentException($"schedule {spec.Id} exists already");
-        AtomicFile.WriteJson(SpecPath(spec.Id), spec);
+        Json.WriteFile(SpecPath(spec.Id), spec);
     }
 
     public bool Remove(string id)
@@ -134,10 +134,10 @@ public sealed class ScheduleStore
     public void SaveState(string id, ScheduleState state)
     {
         if (!File.Exists(SpecPath(id))) return;
-        AtomicFile.WriteJson(StatePath(id), state);
+        Json.WriteFile(StatePath(id), state);
     }
 
-    public void Record(NightRecord r) => AtomicFile.WriteJson(Path.Combine(HistoryDir, r.ScheduleId, r.RunId + ".json"), r);
+    public void Record(NightRecord r) => Json.WriteFile(Path.Combine(HistoryDir, r.ScheduleId, r.RunId + ".json"), r);
 
     /// <summary>The history of a schedule, newest first.</summary>
     public IReadOnlyList<NightRecord> History(string id, int max = 50)

@@ -5,6 +5,8 @@ using Azure.Core;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
+using BatchCohort.Imaging.Formats;
+
 namespace BatchCohort.Runtime.Storage;
 
 /// <summary>
@@ -169,22 +171,16 @@ public sealed class BlobFolder : IStorageLocation
         var info = await GetInfoAsync(relative, ct) ?? throw new StorageException($"{shown}: not found");
         if (info.Size > maxBytes) throw LocalFolder.TooLarge(shown, info.Size, maxBytes);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(localFile))!);
-        var tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(localFile))!, "." + Path.GetFileName(localFile) + ".part-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            await Blob(relative).DownloadToAsync(tmp, new BlobDownloadToOptions
+            await AtomicFile.WriteViaAsync(localFile, tmp => Blob(relative).DownloadToAsync(tmp, new BlobDownloadToOptions
             {
                 // the object whose size was checked, not one replaced meanwhile
                 Conditions = new BlobRequestConditions { IfMatch = new ETag(info.ETag!) },
                 ProgressHandler = TransferProgress.For("downloading", shown, info.Size),
-            }, ct);
-            File.Move(tmp, localFile, overwrite: true);
+            }, ct));
         }
         catch (Exception e) when (IsStorageError(e)) { throw Fail(shown, e); }
-        finally
-        {
-            try { if (File.Exists(tmp)) File.Delete(tmp); } catch (IOException) { }
-        }
     }
 
     public async Task<string?> CreateAsync(string relative, byte[] content, CancellationToken ct = default)

@@ -3,6 +3,7 @@ using System.Text;
 using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Coordination;
+using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Storage;
 

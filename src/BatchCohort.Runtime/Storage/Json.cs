@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Storage;
 
@@ -14,4 +15,8 @@ public static class Json
         // Files for people and tools, never embedded in HTML: keep "+", "<", non-ASCII names readable.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
+
+    /// <summary>Writes <paramref name="value"/> as JSON with these conventions, atomically (<see cref="AtomicFile"/>).</summary>
+    public static void WriteFile<T>(string path, T value, JsonSerializerOptions? options = null) =>
+        AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, options ?? Options));
 }

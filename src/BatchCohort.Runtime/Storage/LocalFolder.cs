@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Storage;
 

@@ -70,18 +70,10 @@ public static class ParquetFile
         ArgumentNullException.ThrowIfNull(table);
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        // write to a temporary name and move: a reader never sees half a file
-        var tmp = path + ".tmp-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            await using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: false))
-                await ParquetTableWriter.WriteAsync(table, fs, options ?? new ParquetWriteOptions(), ct).ConfigureAwait(false);
-            File.Move(tmp, path, true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+        // A library write, like pandas' to_parquet: where a half file must never be seen (the runtime's outputs),
+        // the caller writes through BatchCohort's AtomicFile.
+        await using var fs = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, useAsync: false);
+        await ParquetTableWriter.WriteAsync(table, fs, options ?? new ParquetWriteOptions(), ct).ConfigureAwait(false);
     }
 
     /// <summary>Writes to a writable, seekable stream (left open).</summary>

@@ -2,7 +2,7 @@ using System.IO.Compression;
 
 namespace BatchCohort.Imaging.Formats.Common;
 
-/// <summary>Writes header + voxel bytes to a file (gzip when asked), atomically: a temporary file beside the target is renamed over it.</summary>
+/// <summary>Writes header + voxel bytes to a file (gzip when asked), atomically (<see cref="AtomicFile"/>).</summary>
 internal static class ImageFileWriter
 {
     private const int Chunk = 1 << 20;
@@ -11,34 +11,27 @@ internal static class ImageFileWriter
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(dir)) throw new ImageFormatException(path, "the output folder does not exist");
-        string tmp = Path.Combine(dir, "." + Path.GetFileName(path) + ".tmp-" + Guid.NewGuid().ToString("N")[..8]);
+        byte[] head = prefix.ToArray(), tail = suffix.ToArray();
         try
         {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            AtomicFile.Write(path, fs =>
             {
                 Stream s = gzip ? new GZipStream(fs, CompressionLevel.Fastest, leaveOpen: true) : fs;
                 try
                 {
-                    s.Write(prefix);
+                    s.Write(head);
                     if (data is not null) WriteData(s, data, itemSize, bigEndian);
-                    if (!suffix.IsEmpty) s.Write(suffix);
+                    if (tail.Length > 0) s.Write(tail);
                 }
                 finally
                 {
                     if (gzip) s.Dispose();
                 }
-            }
-            File.Move(tmp, path, overwrite: true);
+            });
         }
         catch (UnauthorizedAccessException ex)
         {
-            TryDelete(tmp);
             throw new ImageFormatException(path, "permission denied", ex);
-        }
-        catch
-        {
-            TryDelete(tmp);
-            throw;
         }
     }
 
@@ -54,10 +47,5 @@ internal static class ImageFileWriter
             VoxelCodec.SwapInPlace(buf.AsSpan(0, n), itemSize);
             s.Write(buf, 0, n);
         }
-    }
-
-    private static void TryDelete(string p)
-    {
-        try { if (File.Exists(p)) File.Delete(p); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
