@@ -41,7 +41,9 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
     private readonly string _silo;
     private readonly SemaphoreSlim _writing = new(1, 1);
     private RunLedger? _ledger;
-    private bool _dirty, _recovered, _grouping;
+    private bool _recovered, _grouping;
+    /// <summary>Changes made to the state, and the last change a completed write covered.</summary>
+    private long _version, _persisted;
     private IGrainTimer? _timer;
     private DateTime _lastReconcile = DateTime.UtcNow;
 
@@ -106,21 +108,26 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         return new RunTicket(RunId, false, false, state.Status);
     }
 
-    public Task<SubjectJob[]> Lease(string silo, string pipelineVersion, int count)
+    public async Task<SubjectJob[]> Lease(string silo, string pipelineVersion, int count)
     {
-        if (State is not { Status: RunState.Measuring } s || pipelineVersion != s.PipelineVersion) return Task.FromResult(Array.Empty<SubjectJob>());
+        if (State is not { Status: RunState.Measuring } s || pipelineVersion != s.PipelineVersion) return Array.Empty<SubjectJob>();
         var leased = _ledger!.Lease(silo, count, DateTimeOffset.UtcNow);
-        if (leased.Count == 0) return Task.FromResult(Array.Empty<SubjectJob>());
-        _dirty = true;
-        return Task.FromResult(leased.Select(x => new SubjectJob(
+        if (leased.Count == 0) return Array.Empty<SubjectJob>();
+        Changed();
+        var jobs = leased.Select(x => new SubjectJob(
             s.RunId, x.Id, x.Label, x.Input ?? "",
             FileUri.From(ResultStore.SubjectDirectory(s.OutputDirectory, x.Label) + Path.DirectorySeparatorChar).AbsoluteUri,
-            s.Settings, s.SettingsHash, s.PipelineVersion, x.Problem, x.Attempts)).ToArray());
+            s.Settings, s.SettingsHash, s.PipelineVersion, x.Problem, x.Attempts)).ToArray();
+        // write-ahead: a lease is durable before its silo starts the work. A coordinator reactivated from this state
+        // (its silo died) therefore knows every subject handed out, and does not lease one again while it is measured.
+        // Concurrent writers share a write (PersistAsync skips when a later write already covered this change).
+        await PersistAsync(_version);
+        return jobs;
     }
 
     public Task Report(SubjectReport report)
     {
-        if (State is { Status: RunState.Measuring } && _ledger!.Apply(report, DateTimeOffset.UtcNow)) _dirty = true;
+        if (State is { Status: RunState.Measuring } && _ledger!.Apply(report, DateTimeOffset.UtcNow)) Changed();
         return Task.CompletedTask;
     }
 
@@ -170,7 +177,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         var now = DateTimeOffset.UtcNow;
         if (s.Status == RunState.Measuring)
         {
-            if (_ledger!.Requeue(IsGone, now) > 0) _dirty = true;
+            if (_ledger!.Requeue(IsGone, now) > 0) Changed();
             if (DateTime.UtcNow - _lastReconcile > ReconcileEvery)
             {
                 _lastReconcile = DateTime.UtcNow;
@@ -179,7 +186,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             if (s.Status == RunState.Measuring && _ledger.Settled) await StartGroupStageAsync();
         }
         else if (s.Status == RunState.Grouping && !_grouping) await StartGroupStageAsync();
-        if (_dirty) await PersistAsync();
+        if (_version > _persisted) await PersistAsync();
     }
 
     /// <summary>True when the silo that leased a subject is dead, or unknown to membership for a while (a silo of a previous process).</summary>
@@ -212,7 +219,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         {
             try
             {
-                var p = await GrainFactory.GetGrain<ISubjectGrain>(SiloWorkLoop.SubjectKey(s.RunId, x.Id)).Poll(s.RunId).WaitAsync(TimeSpan.FromSeconds(3));
+                var p = await GrainFactory.GetGrain<ISubjectGrain>(SiloWorkLoop.SubjectKey(s.RunId, x.Id, x.Attempts)).Poll(s.RunId).WaitAsync(TimeSpan.FromSeconds(3));
                 return (x.Id, x.Attempts, Known: true, Poll: p);
             }
             catch (Exception) { return (x.Id, x.Attempts, Known: false, Poll: (SubjectPoll?)null); }
@@ -223,11 +230,11 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             if (!known || s.Status != RunState.Measuring) continue;   // unreachable silo: membership decides
             if (poll is null || (!poll.Working && poll.Outcome is null))
             {
-                if (_ledger!.Requeue(id, attempt, "its work was lost", now)) _dirty = true;
+                if (_ledger!.Requeue(id, attempt, "its work was lost", now)) Changed();
             }
             else if (poll.Outcome is { } outcome && !poll.Working)
             {
-                if (_ledger!.Apply(outcome with { Attempt = attempt }, now)) _dirty = true;
+                if (_ledger!.Apply(outcome with { Attempt = attempt }, now)) Changed();
             }
         }
     }
@@ -307,17 +314,21 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         }
     }
 
-    private async Task PersistAsync()
+    private void Changed() => _version++;
+
+    /// <summary>Writes the state; with <paramref name="covering"/>, only when no completed write covers that change yet.</summary>
+    private async Task PersistAsync(long? covering = null)
     {
         await _writing.WaitAsync();
         try
         {
-            _dirty = false;
+            if (covering is { } need && _persisted >= need) return;
+            long v = _version;
             await _store.WriteStateAsync();
+            _persisted = Math.Max(_persisted, v);
         }
         catch (Exception e)
         {
-            _dirty = true;
             _log.LogWarning("run {Run}: state not persisted yet: {Error}", RunId, e.Message);
         }
         finally { _writing.Release(); }

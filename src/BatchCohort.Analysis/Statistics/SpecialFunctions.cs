@@ -109,10 +109,4 @@ public static class SpecialFunctions
         return LogBetaRegularized(0.5 * df, 0.5, x, y);
     }
 
-    /// <summary>One-sided upper tail P(T ≥ t).</summary>
-    public static double StudentTUpperTail(double t, double df)
-    {
-        double half = 0.5 * StudentTTwoSidedP(t, df);
-        return t >= 0 ? half : 1.0 - half;
-    }
 }

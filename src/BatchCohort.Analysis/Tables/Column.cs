@@ -241,7 +241,6 @@ public sealed class TimestampColumn : ValueColumn<long>
     public override ColumnType Type => ColumnType.Timestamp;
     public override double GetDouble(int row) => throw new InvalidOperationException($"column '{Name}' holds timestamps, not numbers");
     protected override object Box(long v) => FromMicros(v);
-    public DateTime? GetDateTime(int row) => IsNull(row) ? null : FromMicros(Values[row]);
     public override Column Take(ReadOnlySpan<int> rows) { var (v, m) = TakeArrays(rows); return new TimestampColumn(Name, v, m); }
     public override Column Rename(string newName) => new TimestampColumn(newName, Values, Valid);
 

@@ -40,13 +40,6 @@ public sealed class Affine : IEquatable<Affine>
 
     public double[] ToArray() => (double[])_m.Clone();
 
-    public double[,] ToMatrix()
-    {
-        var r = new double[4, 4];
-        for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) r[i, j] = _m[i * 4 + j];
-        return r;
-    }
-
     /// <summary>The 3×3 linear part (rotation·zoom·shear).</summary>
     public double[,] Linear
     {

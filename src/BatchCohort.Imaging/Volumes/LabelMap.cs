@@ -36,15 +36,6 @@ public sealed class LabelMap
         return new Mask(Shape, dst, Affine, Spacing);
     }
 
-    /// <summary>Voxels with a positive label as a mask.</summary>
-    public Mask Foreground()
-    {
-        var dst = new byte[Data.Length];
-        var src = Data;
-        for (int i = 0; i < src.Length; i++) dst[i] = src[i] > 0 ? (byte)1 : (byte)0;
-        return new Mask(Shape, dst, Affine, Spacing);
-    }
-
     /// <summary>The labels as a float volume (exact for |label| ≤ 2²⁴).</summary>
     public Volume ToVolume()
     {

@@ -84,9 +84,6 @@ public sealed class Atlas
     /// <summary>Mean template intensity of a tissue class.</summary>
     public double MeanIntensity(TissueClass c) => _classMeans[(int)c];
 
-    /// <summary>The tissue classes as a float volume (0–4) on the template grid, e.g. to write or to overlay.</summary>
-    public Volume TissueVolume() => Head.WithData(TissueClasses.Select(b => (float)b).ToArray());
-
     public override string ToString() =>
         FormattableString.Invariant($"atlas {Name} ({Source}): ICV {IcvMl:0} mL, brain mask {BrainMaskMl:0} mL, GM {Volumes.GreyMl:0} mL, WM {Volumes.WhiteMl:0} mL, CSF {Volumes.CsfMl:0} mL");
 

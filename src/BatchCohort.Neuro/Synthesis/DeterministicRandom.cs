@@ -120,9 +120,6 @@ public static class CounterHash
         return x ^ (x >> 31);
     }
 
-    /// <summary>Uniform in (0, 1] from a key and a counter.</summary>
-    public static double Uniform01(ulong key, ulong counter) => ((Mix(key, counter) >> 11) + 1) * (1.0 / (1UL << 53));
-
     /// <summary>Two independent standard normals for a key and counter (Box–Muller).</summary>
     public static (double A, double B) NormalPair(ulong key, ulong counter)
     {

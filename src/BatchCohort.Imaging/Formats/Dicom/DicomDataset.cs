@@ -70,8 +70,6 @@ public sealed class DicomDataset
     /// <summary>The raw value bytes of an element (in the data set's byte order).</summary>
     public ReadOnlySpan<byte> GetBytes(DicomElement e) => _buffer.AsSpan(e.Offset, e.Length);
 
-    public ReadOnlyMemory<byte> GetMemory(DicomElement e) => _buffer.AsMemory(e.Offset, e.Length);
-
     private DicomFormatException Bad(DicomTag tag, string problem) =>
         new(Source, $"element {tag} {DicomDictionary.NameOf(tag)}: {problem}");
 

@@ -27,8 +27,6 @@ public sealed record DicomPixelDescription(
     /// <summary>Bytes of one frame in native (uncompressed) encoding; for 1-bit data, rounded up to whole bytes.</summary>
     public long FrameBytes => BitsAllocated == 1 ? (SamplesPerFrame + 7) / 8 : SamplesPerFrame * BytesPerSample;
 
-    public bool IsColor => SamplesPerPixel > 1;
-
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Columns}×{Rows}×{Frames} frames, {SamplesPerPixel} sample(s) {Photometric}, {BitsStored}/{BitsAllocated} bits {(Signed ? "signed" : "unsigned")}");
 

@@ -107,10 +107,6 @@ public sealed class DicomStack
     public string OrientationCode => Volumes.Orientation.AxisCodes(Affine);
     public DicomInstance First => Slices[0].Instance;
 
-    /// <summary>Transfer syntaxes used by the stack's files.</summary>
-    public IReadOnlyList<TransferSyntax> TransferSyntaxes =>
-        Slices.Select(s => s.Instance.TransferSyntax).DistinctBy(t => t.Uid).ToList();
-
     public override string ToString() =>
         $"{Shape} voxels @ {Spacing}, {OrientationCode}" + (VolumeCount > 1 ? $", {VolumeCount} volumes" : "");
 

@@ -21,7 +21,6 @@ public readonly record struct DicomTag(ushort Group, ushort Element) : IComparab
 public static class DicomTags
 {
     // File meta information (group 0002)
-    public static readonly DicomTag FileMetaInformationGroupLength = new(0x0002, 0x0000);
     public static readonly DicomTag MediaStorageSopClassUid = new(0x0002, 0x0002);
     public static readonly DicomTag TransferSyntaxUid = new(0x0002, 0x0010);
 

@@ -246,36 +246,10 @@ internal static unsafe class Separable
     /// <summary>dst[i] = Σ_k w[k]·pad[i + k], i &lt; n (or dst[i] += … with <paramref name="accumulate"/>).</summary>
     public static void CorrelatePadded(float* pad, float* dst, float* w, int taps, int n, bool accumulate = false)
     {
-        int i = 0;
-        int vc = Vector<float>.Count;
-        if (Vector.IsHardwareAccelerated)
-        {
-            for (; i <= n - 2 * vc; i += 2 * vc)
-            {
-                var a0 = accumulate ? Vector.Load(dst + i) : Vector<float>.Zero;
-                var a1 = accumulate ? Vector.Load(dst + i + vc) : Vector<float>.Zero;
-                for (int k = 0; k < taps; k++)
-                {
-                    var wk = new Vector<float>(w[k]);
-                    a0 = Mad(Vector.Load(pad + i + k), wk, a0);
-                    a1 = Mad(Vector.Load(pad + i + k + vc), wk, a1);
-                }
-                Vector.Store(a0, dst + i);
-                Vector.Store(a1, dst + i + vc);
-            }
-            for (; i <= n - vc; i += vc)
-            {
-                var a0 = accumulate ? Vector.Load(dst + i) : Vector<float>.Zero;
-                for (int k = 0; k < taps; k++) a0 = Mad(Vector.Load(pad + i + k), new Vector<float>(w[k]), a0);
-                Vector.Store(a0, dst + i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            float s = accumulate ? dst[i] : 0;
-            for (int k = 0; k < taps; k++) s += w[k] * pad[i + k];
-            dst[i] = s;
-        }
+        // a correlation along one padded row is CombineRows over the row shifted by each tap
+        float** rows = stackalloc float*[taps];
+        for (int k = 0; k < taps; k++) rows[k] = pad + k;
+        CombineRows(dst, rows, w, taps, n, accumulate);
     }
 
     /// <summary>dst[i] = Σ_k w[k]·rows[k][i], i &lt; n (a 1-D correlation across rows, vectorised along the rows);
