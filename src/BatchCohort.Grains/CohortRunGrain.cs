@@ -41,6 +41,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
     private readonly string _silo;
     private readonly SemaphoreSlim _writing = new(1, 1);
     private RunLedger? _ledger;
+    private RunOutput? _output;   // a blob output: state pushed under ETag conditions, group outputs uploaded
     private bool _recovered, _grouping;
     /// <summary>Changes made to the state, and the last change a completed write covered.</summary>
     private long _version, _persisted;
@@ -59,6 +60,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
 
     private string RunId => this.GetPrimaryKeyString();
     private RunState? State => _ledger?.State;
+    private RunOutput Output => _output ??= new RunOutput(State!);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -84,13 +86,17 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             if (s.IsOpen)
             {
                 bool resumedNow = _recovered;
+                Output.Seed(request.OutputStateETag);
                 if (_recovered) { s.ResumedAt.Add(now); _recovered = false; await PersistAsync(); }
                 StartTimer();
                 return new RunTicket(RunId, resumedNow, !resumedNow, s.Status);
             }
             if (resume && s.Status is RunState.Interrupted or RunState.Cancelled)
             {
-                RunPlanner.Resume(s, request, now);
+                Output.Seed(request.OutputStateETag);
+                // a subject recorded done whose result has gone from the output (deleted, another key) is redone
+                var valid = await Output.ValidResultsAsync(s.Subjects.Where(x => x.Status == Runtime.Coordination.SubjectStatus.Done).Select(x => (x.Label, x.CacheKey)));
+                RunPlanner.Resume(s, request, now, (label, _) => valid.GetValueOrDefault(label));
                 _ledger = new RunLedger(s);
                 await PersistAsync();
                 await ListAsync();
@@ -102,6 +108,8 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         var state = RunPlanner.NewState(request, RunId, now);
         _store.State = state;
         _ledger = new RunLedger(state);
+        _output = null;
+        Output.Seed(request.OutputStateETag);
         await PersistAsync();
         await ListAsync();
         StartTimer();
@@ -116,7 +124,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         Changed();
         var jobs = leased.Select(x => new SubjectJob(
             s.RunId, x.Id, x.Label, x.Input ?? "",
-            FileUri.From(ResultStore.SubjectDirectory(s.OutputDirectory, x.Label) + Path.DirectorySeparatorChar).AbsoluteUri,
+            CohortStorage.SubjectOutput(s.OutputDirectory, s.OutputLocation, x.Label),
             s.Settings, s.SettingsHash, s.PipelineVersion, x.Problem, x.Attempts)).ToArray();
         // write-ahead: a lease is durable before its silo starts the work. A coordinator reactivated from this state
         // (its silo died) therefore knows every subject handed out, and does not lease one again while it is measured.
@@ -156,6 +164,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             s.FinishedAt = DateTimeOffset.UtcNow;
             await PersistAsync();
             s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId));
+            await UploadAsync($"runs/{s.RunId}.json");
             await ListAsync();
             StopTimer();
         }
@@ -256,17 +265,27 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         Exception? error = null;
         try
         {
+            // the manifest as the client ran it (its --output/--export), blob demographics fetched into scratch
+            await using var storage = await CohortStorage.OpenAsync(RunManifest(s), CancellationToken.None, pullState: false, fetchAtlas: false);
+            var output = Output;
             summary = await Task.Run(() =>
             {
-                var manifest = CohortManifest.Load(s.Manifest);
-                return GroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance);
+                var manifest = storage.Manifest;
+                return GroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance,
+                    output.Remote ? x => storage.LoadResult(x.Label, x.CacheKey) : null);
             });
             s.Notes = summary.Notes.ToList();
             s.Outputs = summary.Outputs.ToList();
             s.GroupText = summary.Text;
+            if (output.Remote)
+            {
+                // the group outputs into the blob output; a previous run's statistics that this run did not replace go
+                await output.UploadAsync(summary.Outputs);
+                await output.DeleteAsync(GroupStage.StatisticsFiles.Select(f => "group/" + f).Except(summary.Outputs));
+            }
             // publish group/ to <output>/exports (or the manifest's "exports"): latest/, a dated copy, exports.json;
             // an unreachable destination is a note on the run, the measurements stay
-            var exportNote = await PublishExportsAsync(s, summary);
+            var exportNote = await PublishExportsAsync(s, summary, storage.Output, storage.Manifest.ExportLocation);
             if (exportNote is not null) s.Notes.Add(exportNote);
         }
         catch (Exception e)
@@ -282,19 +301,37 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         s.FinishedAt = DateTimeOffset.UtcNow;
         _local?.Set(s.RunId, summary, error);
         await PersistAsync();
-        try { s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId)); }
+        try
+        {
+            s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId));
+            await Output.UploadAsync(new[] { $"runs/{s.RunId}.json" });
+        }
         catch (IOException e) { _log.LogWarning("run {Run}: record not written: {Error}", s.RunId, e.Message); }
         await ListAsync();
         StopTimer();
     }
 
-    private async Task<string?> PublishExportsAsync(RunState s, GroupSummary summary)
+    /// <summary>The run's manifest as the client ran it: the output and exports of the command line, not only of cohort.json.</summary>
+    private static CohortManifest RunManifest(RunState s)
+    {
+        var m = CohortManifest.Load(s.Manifest);
+        var output = s.OutputLocation ?? s.OutputDirectory;
+        // the staging folder the client planned with (a silo's BATCHCOHORT_STAGING may differ)
+        return m.With(outputLocation: output != m.OutputLocation ? output : null, exportLocation: s.ExportLocation, outputDirectory: s.OutputDirectory);
+    }
+
+    private async Task UploadAsync(string relative)
+    {
+        try { await Output.UploadAsync(new[] { relative }); }
+        catch (IOException e) { _log.LogWarning("run {Run}: {Error}", RunId, e.Message); }
+    }
+
+    private async Task<string?> PublishExportsAsync(RunState s, GroupSummary summary, IStorageLocation output, string? exportLocation)
     {
         var files = summary.Outputs.Where(o => o.StartsWith("group/", StringComparison.Ordinal)).Select(o => o["group/".Length..]).ToList();
         if (files.Count == 0) return null;
         try
         {
-            var manifest = CohortManifest.Load(s.Manifest);
             var request = new ExportRequest
             {
                 SourceFolder = Path.Combine(s.OutputDirectory, "group"), Files = files, Cohort = s.Cohort, RunId = s.RunId,
@@ -304,7 +341,8 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
                 FromCache = s.Subjects.Count(x => x.Status == SubjectStatus.Done && x.FromCache),
                 Failed = s.Subjects.Count(x => x.Status == SubjectStatus.Failed),
             };
-            await ExportPublisher.PublishAsync(request, manifest.ExportLocation ?? Path.Combine(s.OutputDirectory, "exports"));
+            if (exportLocation is { } dest) await ExportPublisher.PublishAsync(request, dest);
+            else await ExportPublisher.PublishAsync(request, output.Child("exports"));
             return null;
         }
         catch (Exception e) when (e is ExportFailedException or IOException)
@@ -325,7 +363,24 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             if (covering is { } need && _persisted >= need) return;
             long v = _version;
             await _store.WriteStateAsync();
+            // a blob output: the output's runs/state.json follows, If-Match the ETag of the previous push; a write
+            // counts as done when both are (a failed push is tried again at the next tick)
+            if (State is { } s && Output.Remote) await Output.PushStateAsync(s);
             _persisted = Math.Max(_persisted, v);
+        }
+        catch (StorageConflictException e)
+        {
+            // another coordinator writes this output: stop here, never overwrite its state
+            _log.LogError("run {Run}: {Error}", RunId, e.Message);
+            if (State is { } s && s.IsOpen)
+            {
+                _ledger!.Stop(RunState.Interrupted);
+                s.FinishedAt = DateTimeOffset.UtcNow;
+                s.Notes.Add(e.Message);
+                try { await _store.WriteStateAsync(); } catch (Exception) { }
+            }
+            _persisted = _version;
+            StopTimer();
         }
         catch (Exception e)
         {
