@@ -53,7 +53,7 @@ public interface IRunDirectoryGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
-/// One subject of one run (key: "&lt;run-id&gt;/&lt;subject-id&gt;"), placed on the silo that leased it. <see cref="Start"/>
+/// One attempt at one subject of one run (key: "&lt;run-id&gt;/&lt;subject-id&gt;/&lt;attempt&gt;"), placed on the silo that leased it. <see cref="Start"/>
 /// returns at once; the grain loads the input by URI, measures, writes derivatives and the result record under the cache
 /// key, and only then reports to the coordinator.
 /// </summary>

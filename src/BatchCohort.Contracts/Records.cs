@@ -25,7 +25,15 @@ public sealed record RunRequest(
     bool NewRun,
     /// <summary>Subjects at once on the embedded silo (null: from cores and memory); recorded in the run state.</summary>
     int? Jobs,
-    SubjectEntry[] Subjects);
+    SubjectEntry[] Subjects,
+    /// <summary>Where the outputs live when that is not <see cref="OutputDirectory"/> itself: az://container/prefix or a
+    /// blob URL (<see cref="OutputDirectory"/> is then its local staging folder). Null: the folder is the output.</summary>
+    string? OutputLocation = null,
+    /// <summary>Where completed runs publish their group outputs (a folder or a blob location); null: &lt;output&gt;/exports.</summary>
+    string? ExportLocation = null,
+    /// <summary>The ETag of the output's runs/state.json when the client read it (null: there was none), the
+    /// condition of the coordinator's first write of it.</summary>
+    string? OutputStateETag = null);
 
 /// <summary>The answer to a submission: the run's id and whether it is a resumed, an already running or a new run.</summary>
 [GenerateSerializer, Immutable]

@@ -41,7 +41,10 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
     private readonly string _silo;
     private readonly SemaphoreSlim _writing = new(1, 1);
     private RunLedger? _ledger;
-    private bool _dirty, _recovered, _grouping;
+    private RunOutput? _output;   // a blob output: state pushed under ETag conditions, group outputs uploaded
+    private bool _recovered, _grouping;
+    /// <summary>Changes made to the state, and the last change a completed write covered.</summary>
+    private long _version, _persisted;
     private IGrainTimer? _timer;
     private DateTime _lastReconcile = DateTime.UtcNow;
 
@@ -57,6 +60,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
 
     private string RunId => this.GetPrimaryKeyString();
     private RunState? State => _ledger?.State;
+    private RunOutput Output => _output ??= new RunOutput(State!);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -82,13 +86,17 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             if (s.IsOpen)
             {
                 bool resumedNow = _recovered;
+                Output.Seed(request.OutputStateETag);
                 if (_recovered) { s.ResumedAt.Add(now); _recovered = false; await PersistAsync(); }
                 StartTimer();
                 return new RunTicket(RunId, resumedNow, !resumedNow, s.Status);
             }
             if (resume && s.Status is RunState.Interrupted or RunState.Cancelled)
             {
-                RunPlanner.Resume(s, request, now);
+                Output.Seed(request.OutputStateETag);
+                // a subject recorded done whose result has gone from the output (deleted, another key) is redone
+                var valid = await Output.ValidResultsAsync(s.Subjects.Where(x => x.Status == Runtime.Coordination.SubjectStatus.Done).Select(x => (x.Label, x.CacheKey)));
+                RunPlanner.Resume(s, request, now, (label, _) => valid.GetValueOrDefault(label));
                 _ledger = new RunLedger(s);
                 await PersistAsync();
                 await ListAsync();
@@ -100,27 +108,34 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         var state = RunPlanner.NewState(request, RunId, now);
         _store.State = state;
         _ledger = new RunLedger(state);
+        _output = null;
+        Output.Seed(request.OutputStateETag);
         await PersistAsync();
         await ListAsync();
         StartTimer();
         return new RunTicket(RunId, false, false, state.Status);
     }
 
-    public Task<SubjectJob[]> Lease(string silo, string pipelineVersion, int count)
+    public async Task<SubjectJob[]> Lease(string silo, string pipelineVersion, int count)
     {
-        if (State is not { Status: RunState.Measuring } s || pipelineVersion != s.PipelineVersion) return Task.FromResult(Array.Empty<SubjectJob>());
+        if (State is not { Status: RunState.Measuring } s || pipelineVersion != s.PipelineVersion) return Array.Empty<SubjectJob>();
         var leased = _ledger!.Lease(silo, count, DateTimeOffset.UtcNow);
-        if (leased.Count == 0) return Task.FromResult(Array.Empty<SubjectJob>());
-        _dirty = true;
-        return Task.FromResult(leased.Select(x => new SubjectJob(
+        if (leased.Count == 0) return Array.Empty<SubjectJob>();
+        Changed();
+        var jobs = leased.Select(x => new SubjectJob(
             s.RunId, x.Id, x.Label, x.Input ?? "",
-            FileUri.From(ResultStore.SubjectDirectory(s.OutputDirectory, x.Label) + Path.DirectorySeparatorChar).AbsoluteUri,
-            s.Settings, s.SettingsHash, s.PipelineVersion, x.Problem, x.Attempts)).ToArray());
+            CohortStorage.SubjectOutput(s.OutputDirectory, s.OutputLocation, x.Label),
+            s.Settings, s.SettingsHash, s.PipelineVersion, x.Problem, x.Attempts)).ToArray();
+        // write-ahead: a lease is durable before its silo starts the work. A coordinator reactivated from this state
+        // (its silo died) therefore knows every subject handed out, and does not lease one again while it is measured.
+        // Concurrent writers share a write (PersistAsync skips when a later write already covered this change).
+        await PersistAsync(_version);
+        return jobs;
     }
 
     public Task Report(SubjectReport report)
     {
-        if (State is { Status: RunState.Measuring } && _ledger!.Apply(report, DateTimeOffset.UtcNow)) _dirty = true;
+        if (State is { Status: RunState.Measuring } && _ledger!.Apply(report, DateTimeOffset.UtcNow)) Changed();
         return Task.CompletedTask;
     }
 
@@ -149,6 +164,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             s.FinishedAt = DateTimeOffset.UtcNow;
             await PersistAsync();
             s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId));
+            await UploadAsync($"runs/{s.RunId}.json");
             await ListAsync();
             StopTimer();
         }
@@ -170,7 +186,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         var now = DateTimeOffset.UtcNow;
         if (s.Status == RunState.Measuring)
         {
-            if (_ledger!.Requeue(IsGone, now) > 0) _dirty = true;
+            if (_ledger!.Requeue(IsGone, now) > 0) Changed();
             if (DateTime.UtcNow - _lastReconcile > ReconcileEvery)
             {
                 _lastReconcile = DateTime.UtcNow;
@@ -179,7 +195,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             if (s.Status == RunState.Measuring && _ledger.Settled) await StartGroupStageAsync();
         }
         else if (s.Status == RunState.Grouping && !_grouping) await StartGroupStageAsync();
-        if (_dirty) await PersistAsync();
+        if (_version > _persisted) await PersistAsync();
     }
 
     /// <summary>True when the silo that leased a subject is dead, or unknown to membership for a while (a silo of a previous process).</summary>
@@ -212,7 +228,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         {
             try
             {
-                var p = await GrainFactory.GetGrain<ISubjectGrain>(SiloWorkLoop.SubjectKey(s.RunId, x.Id)).Poll(s.RunId).WaitAsync(TimeSpan.FromSeconds(3));
+                var p = await GrainFactory.GetGrain<ISubjectGrain>(SiloWorkLoop.SubjectKey(s.RunId, x.Id, x.Attempts)).Poll(s.RunId).WaitAsync(TimeSpan.FromSeconds(3));
                 return (x.Id, x.Attempts, Known: true, Poll: p);
             }
             catch (Exception) { return (x.Id, x.Attempts, Known: false, Poll: (SubjectPoll?)null); }
@@ -223,11 +239,11 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             if (!known || s.Status != RunState.Measuring) continue;   // unreachable silo: membership decides
             if (poll is null || (!poll.Working && poll.Outcome is null))
             {
-                if (_ledger!.Requeue(id, attempt, "its work was lost", now)) _dirty = true;
+                if (_ledger!.Requeue(id, attempt, "its work was lost", now)) Changed();
             }
             else if (poll.Outcome is { } outcome && !poll.Working)
             {
-                if (_ledger!.Apply(outcome with { Attempt = attempt }, now)) _dirty = true;
+                if (_ledger!.Apply(outcome with { Attempt = attempt }, now)) Changed();
             }
         }
     }
@@ -249,17 +265,27 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         Exception? error = null;
         try
         {
+            // the manifest as the client ran it (its --output/--export), blob demographics fetched into scratch
+            await using var storage = await CohortStorage.OpenAsync(RunManifest(s), CancellationToken.None, pullState: false, fetchAtlas: false);
+            var output = Output;
             summary = await Task.Run(() =>
             {
-                var manifest = CohortManifest.Load(s.Manifest);
-                return GroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance);
+                var manifest = storage.Manifest;
+                return GroupStage.Run(manifest, RunPlanner.Inputs(s, manifest), s, NullRunObserver.Instance,
+                    output.Remote ? x => storage.LoadResult(x.Label, x.CacheKey) : null);
             });
             s.Notes = summary.Notes.ToList();
             s.Outputs = summary.Outputs.ToList();
             s.GroupText = summary.Text;
+            if (output.Remote)
+            {
+                // the group outputs into the blob output; a previous run's statistics that this run did not replace go
+                await output.UploadAsync(summary.Outputs);
+                await output.DeleteAsync(GroupStage.StatisticsFiles.Select(f => "group/" + f).Except(summary.Outputs));
+            }
             // publish group/ to <output>/exports (or the manifest's "exports"): latest/, a dated copy, exports.json;
             // an unreachable destination is a note on the run, the measurements stay
-            var exportNote = await PublishExportsAsync(s, summary);
+            var exportNote = await PublishExportsAsync(s, summary, storage.Output, storage.Manifest.ExportLocation);
             if (exportNote is not null) s.Notes.Add(exportNote);
         }
         catch (Exception e)
@@ -275,19 +301,37 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         s.FinishedAt = DateTimeOffset.UtcNow;
         _local?.Set(s.RunId, summary, error);
         await PersistAsync();
-        try { s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId)); }
+        try
+        {
+            s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId));
+            await Output.UploadAsync(new[] { $"runs/{s.RunId}.json" });
+        }
         catch (IOException e) { _log.LogWarning("run {Run}: record not written: {Error}", s.RunId, e.Message); }
         await ListAsync();
         StopTimer();
     }
 
-    private async Task<string?> PublishExportsAsync(RunState s, GroupSummary summary)
+    /// <summary>The run's manifest as the client ran it: the output and exports of the command line, not only of cohort.json.</summary>
+    private static CohortManifest RunManifest(RunState s)
+    {
+        var m = CohortManifest.Load(s.Manifest);
+        var output = s.OutputLocation ?? s.OutputDirectory;
+        // the staging folder the client planned with (a silo's BATCHCOHORT_STAGING may differ)
+        return m.With(outputLocation: output != m.OutputLocation ? output : null, exportLocation: s.ExportLocation, outputDirectory: s.OutputDirectory);
+    }
+
+    private async Task UploadAsync(string relative)
+    {
+        try { await Output.UploadAsync(new[] { relative }); }
+        catch (IOException e) { _log.LogWarning("run {Run}: {Error}", RunId, e.Message); }
+    }
+
+    private async Task<string?> PublishExportsAsync(RunState s, GroupSummary summary, IStorageLocation output, string? exportLocation)
     {
         var files = summary.Outputs.Where(o => o.StartsWith("group/", StringComparison.Ordinal)).Select(o => o["group/".Length..]).ToList();
         if (files.Count == 0) return null;
         try
         {
-            var manifest = CohortManifest.Load(s.Manifest);
             var request = new ExportRequest
             {
                 SourceFolder = Path.Combine(s.OutputDirectory, "group"), Files = files, Cohort = s.Cohort, RunId = s.RunId,
@@ -297,7 +341,8 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
                 FromCache = s.Subjects.Count(x => x.Status == SubjectStatus.Done && x.FromCache),
                 Failed = s.Subjects.Count(x => x.Status == SubjectStatus.Failed),
             };
-            await ExportPublisher.PublishAsync(request, manifest.ExportLocation ?? Path.Combine(s.OutputDirectory, "exports"));
+            if (exportLocation is { } dest) await ExportPublisher.PublishAsync(request, dest);
+            else await ExportPublisher.PublishAsync(request, output.Child("exports"));
             return null;
         }
         catch (Exception e) when (e is ExportFailedException or IOException)
@@ -307,17 +352,38 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         }
     }
 
-    private async Task PersistAsync()
+    private void Changed() => _version++;
+
+    /// <summary>Writes the state; with <paramref name="covering"/>, only when no completed write covers that change yet.</summary>
+    private async Task PersistAsync(long? covering = null)
     {
         await _writing.WaitAsync();
         try
         {
-            _dirty = false;
+            if (covering is { } need && _persisted >= need) return;
+            long v = _version;
             await _store.WriteStateAsync();
+            // a blob output: the output's runs/state.json follows, If-Match the ETag of the previous push; a write
+            // counts as done when both are (a failed push is tried again at the next tick)
+            if (State is { } s && Output.Remote) await Output.PushStateAsync(s);
+            _persisted = Math.Max(_persisted, v);
+        }
+        catch (StorageConflictException e)
+        {
+            // another coordinator writes this output: stop here, never overwrite its state
+            _log.LogError("run {Run}: {Error}", RunId, e.Message);
+            if (State is { } s && s.IsOpen)
+            {
+                _ledger!.Stop(RunState.Interrupted);
+                s.FinishedAt = DateTimeOffset.UtcNow;
+                s.Notes.Add(e.Message);
+                try { await _store.WriteStateAsync(); } catch (Exception) { }
+            }
+            _persisted = _version;
+            StopTimer();
         }
         catch (Exception e)
         {
-            _dirty = true;
             _log.LogWarning("run {Run}: state not persisted yet: {Error}", RunId, e.Message);
         }
         finally { _writing.Release(); }

@@ -65,7 +65,7 @@ public sealed class SiloWorkLoop(IGrainFactory grains, SiloWork work, ILogger<Si
                     {
                         var jobs = await grains.GetGrain<ICohortRunGrain>(run).Lease(work.Silo, work.PipelineVersion, free);
                         foreach (var job in jobs)
-                            await grains.GetGrain<ISubjectGrain>(SubjectKey(job.RunId, job.SubjectId)).Start(job);
+                            await grains.GetGrain<ISubjectGrain>(SubjectKey(job.RunId, job.SubjectId, job.Attempt)).Start(job);
                         leased |= jobs.Length > 0;
                     }
                     finally { work.Unreserve(free); }
@@ -82,5 +82,7 @@ public sealed class SiloWorkLoop(IGrainFactory grains, SiloWork work, ILogger<Si
         }
     }
 
-    public static string SubjectKey(string runId, string subjectId) => runId + "/" + subjectId;
+    /// <summary>One grain per attempt: a retry is a new activation, placed on the silo that leased it (an activation of
+    /// an earlier attempt would otherwise take the call on its own silo, and a retry could never move).</summary>
+    public static string SubjectKey(string runId, string subjectId, int attempt) => $"{runId}/{subjectId}/{attempt}";
 }

@@ -16,6 +16,14 @@ public sealed record CohortRunOptions
 
     /// <summary>Start a new run even when the last one was interrupted (results already written are still reused).</summary>
     public bool NewRun { get; init; }
+
+    /// <summary>Where the outputs go instead of the manifest's "output": a folder, az://container/prefix or a blob URL.</summary>
+    public string? Output { get; init; }
+
+    /// <summary>Where completed runs publish their group outputs instead of the manifest's "exports" (default &lt;output&gt;/exports).</summary>
+    public string? Export { get; init; }
+
+    internal RunLocations Locations => new(Output, Export);
 }
 
 public sealed record CohortRunOutcome(
@@ -30,6 +38,8 @@ public sealed record CohortRunOutcome(
 {
     public IReadOnlyList<SubjectState> Failed => State.Subjects.Where(s => s.Status == SubjectStatus.Failed).ToList();
     public string OutputDirectory => Manifest.OutputDirectory;
+    /// <summary>The output as a person names it: a folder, or a blob location without any SAS.</summary>
+    public string OutputDisplay => BatchCohort.Runtime.Storage.StorageLocation.Redact(Manifest.OutputLocation);
     public string RunRecordPath => RunState.RecordPath(Manifest.OutputDirectory, State.RunId);
 }
 
@@ -48,7 +58,8 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
     {
         options ??= new CohortRunOptions();
         int jobs = options.Jobs ?? RunPlanner.DefaultJobs();
-        var plan = await RunPlanner.PlanAsync(cohort, measurer.PipelineVersion, options.NewRun, jobs, _obs, ct, measurer);
+        // blob demographics and atlas are fetched into scratch here and kept until the run ends (the subjects read the atlas copy)
+        await using var plan = await RunPlanner.PlanAsync(cohort, measurer.PipelineVersion, options.NewRun, jobs, _obs, ct, measurer, options.Locations);
         var runs = Path.Combine(plan.Manifest.OutputDirectory, "runs");
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "batchcohort" });
         builder.UseOrleans(silo => silo.UseEmbedded(runs).AddBatchCohort(measurer, jobs));

@@ -87,7 +87,7 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
         double brain = (1000 + 2 * v) * scale;
         cancellationToken.ThrowIfCancellationRequested();
         if (MarkersPath is not null)
-            lock (_log) File.AppendAllText(MarkersPath, $"measured {work.SubjectId} {Environment.ProcessId}\n", Encoding.UTF8);
+            lock (_log) AppendLine(MarkersPath, $"measured {work.SubjectId} {Environment.ProcessId}\n");
         Interlocked.Increment(ref _calls);
         lock (_log) Measured.Add(work.SubjectId);
         return new MeasurerOutput
@@ -104,6 +104,26 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
             Files = files,
             StepSeconds = new Dictionary<string, double> { ["measure"] = DelayMs / 1000.0 },
         };
+    }
+
+    /// <summary>
+    /// Appends a line safely when several processes (cluster silos) share the markers file: .NET's FileMode.Append seeks
+    /// to the end and writes there (no O_APPEND), so two processes appending at once can overwrite each other's line.
+    /// FileShare.None takes an exclusive lock on the file on Unix (flock) and Windows; others wait for it.
+    /// </summary>
+    private static void AppendLine(string path, string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line);
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None);
+                f.Write(bytes);
+                return;
+            }
+            catch (IOException) when (attempt < 5000) { Thread.Sleep(1); }
+        }
     }
 
     /// <summary>A 1×1 grey PNG.</summary>

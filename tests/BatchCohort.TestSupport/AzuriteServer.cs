@@ -20,13 +20,19 @@ public sealed class AzuriteServer : IDisposable
 
     public static string Executable => Path.Combine(Requirements.NodeModules, ".bin", "azurite-blob");
 
-    public AzuriteServer()
+    public AzuriteServer() : this(false) { }
+
+    /// <param name="withTables">Also the table service (what an Orleans cluster on Azure Storage needs for membership):
+    /// then it runs the whole emulator (blob, queue, table) and <see cref="ClusterConnectionString"/> names both endpoints.</param>
+    public AzuriteServer(bool withTables)
     {
-        if (!File.Exists(Executable)) throw new InvalidOperationException($"azurite is not installed ({Executable}); run: npm install --prefix tests/oracles/node");
+        var exe = withTables ? Path.Combine(Requirements.NodeModules, ".bin", "azurite") : Executable;
+        if (!File.Exists(exe)) throw new InvalidOperationException($"azurite is not installed ({exe}); run: npm install --prefix tests/oracles/node");
         Port = FreePort();
+        if (withTables) TablePort = FreePort();
         _dir = Path.Combine(Path.GetTempPath(), "bc-azurite-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_dir);
-        var psi = new ProcessStartInfo(Executable)
+        var psi = new ProcessStartInfo(exe)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -34,6 +40,9 @@ public sealed class AzuriteServer : IDisposable
         };
         foreach (var a in new[] { "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(), "--location", _dir, "--silent", "--skipApiVersionCheck", "--disableTelemetry" })
             psi.ArgumentList.Add(a);
+        if (withTables)
+            foreach (var a in new[] { "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(), "--queueHost", "127.0.0.1", "--queuePort", FreePort().ToString() })
+                psi.ArgumentList.Add(a);
         _process = Process.Start(psi)!;
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_err) _err.Add(e.Data); };
@@ -47,6 +56,7 @@ public sealed class AzuriteServer : IDisposable
             {
                 using var c = new TcpClient();
                 c.Connect(IPAddress.Loopback, Port);
+                if (TablePort > 0) { using var t = new TcpClient(); t.Connect(IPAddress.Loopback, TablePort); }
                 break;
             }
             catch (SocketException)
@@ -61,6 +71,13 @@ public sealed class AzuriteServer : IDisposable
     private readonly List<string> _err = new();
 
     public int Port { get; }
+    /// <summary>The table service's port (0 unless started with tables).</summary>
+    public int TablePort { get; }
+    public string TableEndpoint => $"http://127.0.0.1:{TablePort}/{Account}";
+
+    /// <summary>Blob and table endpoints with the development key: an Orleans cluster's membership and grain state.</summary>
+    public string ClusterConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};BlobEndpoint={BlobEndpoint};TableEndpoint={TableEndpoint};";
     public int Pid => _process.Id;
     public double StartSeconds { get; }
     public string BlobEndpoint => $"http://127.0.0.1:{Port}/{Account}";

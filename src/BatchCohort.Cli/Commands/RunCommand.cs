@@ -25,9 +25,11 @@ public sealed class RunCommand : ICliCommand
         var cluster = ClusterOptions.Connection("Run on a cluster of silos: redis://host:port or an Azure Storage connection string (default: one silo in this process).");
         var clusterId = ClusterOptions.ClusterId();
         var detach = new Option<bool>("--detach") { Description = "With --cluster: submit the run and return at once (follow it with `batchcohort status`)." };
+        var outputOpt = new Option<string?>("--output", "-o") { Description = "Where the outputs go instead of the manifest's \"output\": a folder, az://container/prefix (credentials from AZURE_STORAGE_CONNECTION_STRING) or an https blob URL with a SAS." };
+        var exportOpt = new Option<string?>("--export") { Description = "Where completed runs publish their group outputs (latest/, a dated copy, exports.json) instead of <output>/exports: a folder or a blob location." };
         var cmd = new Command("run", "Measure a cohort (embedded: one process, all cores, no server; or on a cluster) and run its group statistics.")
         {
-            cohort, jobs, newRun, cluster, clusterId, detach,
+            cohort, jobs, newRun, outputOpt, exportOpt, cluster, clusterId, detach,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -35,17 +37,24 @@ public sealed class RunCommand : ICliCommand
             var error = parse.InvocationConfiguration.Error;
             int? j = parse.GetValue(jobs);
             if (j is < 1) throw new ArgumentException($"--jobs must be at least 1 (got {j})");
-            var options = new CohortRunOptions { Jobs = j, NewRun = parse.GetValue(newRun) };
-            if (parse.GetValue(cluster) is { } conn)
-                return await RunOnCluster(ClusterConnection.Parse(conn), ClusterOptions.Names(parse.GetValue(clusterId)), parse.GetValue(cohort)!, options,
-                    parse.GetValue(detach), output, error, ct);
-            if (parse.GetValue(detach)) throw new ArgumentException("--detach needs --cluster (an embedded run lives in this process)");
-            bool fancy = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
-            var measurer = MeasurerFactory.Create();
-            CohortRunOutcome outcome = fancy
-                ? await RunWithProgressBar(measurer, parse.GetValue(cohort)!, options, ct)
-                : await RunPlain(measurer, parse.GetValue(cohort)!, options, output, error, ct);
-            return Finish(outcome, output, error);
+            var options = new CohortRunOptions { Jobs = j, NewRun = parse.GetValue(newRun), Output = parse.GetValue(outputOpt), Export = parse.GetValue(exportOpt) };
+            // large blob transfers show their progress (one line a second at most)
+            Action<string> progress = line => { lock (output) output.WriteLine(line); };
+            BatchCohort.Runtime.Storage.TransferProgress.Line += progress;
+            try
+            {
+                if (parse.GetValue(cluster) is { } conn)
+                    return await RunOnCluster(ClusterConnection.Parse(conn), ClusterOptions.Names(parse.GetValue(clusterId)), parse.GetValue(cohort)!, options,
+                        parse.GetValue(detach), output, error, ct);
+                if (parse.GetValue(detach)) throw new ArgumentException("--detach needs --cluster (an embedded run lives in this process)");
+                bool fancy = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+                var measurer = MeasurerFactory.Create();
+                CohortRunOutcome outcome = fancy
+                    ? await RunWithProgressBar(measurer, parse.GetValue(cohort)!, options, ct)
+                    : await RunPlain(measurer, parse.GetValue(cohort)!, options, output, error, ct);
+                return Finish(outcome, output, error);
+            }
+            finally { BatchCohort.Runtime.Storage.TransferProgress.Line -= progress; }
         });
         return cmd;
     }
@@ -64,7 +73,7 @@ public sealed class RunCommand : ICliCommand
             ?? throw new IOException($"no silo has joined the cluster at {c.Display}: start one with `batchcohort silo --cluster ...`");
         using var plain = new PlainObserver(output, error);
         IRunObserver observer = plain;
-        var plan = await RunPlanner.PlanAsync(cohort, version, options.NewRun, null, observer, ct);
+        await using var plan = await RunPlanner.PlanAsync(cohort, version, options.NewRun, null, observer, ct, locations: new RunLocations(options.Output, options.Export));
         var outcome = await RunFollower.SubmitAndFollowAsync(client.Grains, plan, observer, interruptOnCancel: false, null, ct, detach);
         if (outcome.Detached)
         {
@@ -96,7 +105,7 @@ public sealed class RunCommand : ICliCommand
         int done = o.State.Subjects.Count(s => s.Status == SubjectStatus.Done);
         int cached = o.State.Subjects.Count(s => s.Status == SubjectStatus.Done && s.FromCache);
         output.WriteLine($"run {o.State.RunId}: {done} of {o.State.Subjects.Count} subjects measured ({cached} from cache), {failed.Count} failed");
-        output.WriteLine($"outputs: {o.OutputDirectory}");
+        output.WriteLine($"outputs: {o.OutputDisplay}");
         foreach (var f in o.State.Outputs) output.WriteLine($"  {f}");
         output.WriteLine($"  {Path.GetRelativePath(o.OutputDirectory, o.RunRecordPath)}");
         if (failed.Count == 0) return ExitCodes.Ok;

@@ -35,6 +35,35 @@ public static class Parallelism
         Func<int, ParallelLoopState, TLocal, TLocal> body, Action<TLocal> localFinally) =>
         Parallel.For(fromInclusive, toExclusive, Options, localInit, body, localFinally);
 
+    /// <summary>
+    /// A parallel loop over [0, <paramref name="count"/>) with one scratch state per worker (not per task, as
+    /// Parallel.For's localInit gives): at most <see cref="Degree"/> workers take indices from a shared counter, so
+    /// scratch buffers are rented once per worker and per call; <paramref name="done"/> returns each worker's state.
+    /// </summary>
+    public static void ForPerWorker<TState>(int count, Func<TState> init, Action<int, TState> body, Action<TState>? done = null)
+    {
+        if (count <= 0) return;
+        int workers = Math.Min(Degree, count);
+        if (workers == 1)
+        {
+            var s = init();
+            try { for (int i = 0; i < count; i++) body(i, s); }
+            finally { done?.Invoke(s); }
+            return;
+        }
+        int next = -1;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
+        {
+            var s = init();
+            try
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < count) body(i, s);
+            }
+            finally { done?.Invoke(s); }
+        });
+    }
+
     private sealed class Scope(int previous) : IDisposable
     {
         private bool _disposed;

@@ -146,16 +146,17 @@ public sealed class CohortManifest
     public const string FileName = "cohort.json";
 
     /// <summary>A copy with other demographics, atlas or output (local copies of blob inputs; command-line overrides).</summary>
+    /// <param name="outputDirectory">The staging folder of a blob output when it is not this process's default (the one the run was planned with).</param>
     public CohortManifest With(IReadOnlyList<DemographicsSpec>? demographics = null, AtlasSpec? atlas = null,
-        string? outputLocation = null, string? exportLocation = null) => new()
+        string? outputLocation = null, string? exportLocation = null, string? outputDirectory = null) => new()
     {
         ManifestPath = ManifestPath, Name = Name, Description = Description, DatasetRoot = DatasetRoot,
         AllowOutsideRoot = AllowOutsideRoot, Inputs = Inputs, DemographicTables = demographics ?? DemographicTables,
         Groups = Groups, Atlas = atlas ?? Atlas, Settings = Settings,
-        OutputDirectory = outputLocation is null ? OutputDirectory : Storage.StagingFolder.For(outputLocation),
+        OutputDirectory = outputDirectory ?? (outputLocation is null ? OutputDirectory : Storage.StagingFolder.For(outputLocation)),
         OutputLocation = outputLocation ?? OutputLocation,
         ExportLocation = exportLocation ?? ExportLocation,
-        Analyses = Analyses, Synthesize = Synthesize, Guard = Guard,
+        Analyses = Analyses, Fdr = Fdr, Synthesize = Synthesize, ExcludeFlagged = ExcludeFlagged, Guard = Guard,
     };
 
     /// <summary>Finds the manifest: a .json file, or a folder holding cohort.json.</summary>

@@ -47,7 +47,8 @@ public static class CohortValidator
     /// <summary>Fewer subjects than this in a group level is a warning.</summary>
     public const int SmallGroup = 3;
 
-    /// <summary>Checks a cohort without writing anything (the atlas record is read, not written).</summary>
+    /// <summary>Checks a cohort without writing anything (the atlas record is read, not written). Demographics and
+    /// atlas files in blob storage are fetched into scratch for the check and deleted after it.</summary>
     public static CohortValidation Validate(string cohort, ISubjectMeasurer? measurer = null)
     {
         var v = new CohortValidation { Cohort = cohort };
@@ -56,24 +57,47 @@ public static class CohortValidator
         catch (CohortValidationException e) { v.Errors.AddRange(e.Problems); return v; }
         catch (CohortManifestException e) { v.Errors.Add(e.Message); return v; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { v.Errors.Add(e.Message); return v; }
-        v.Manifest = m;
+        Storage.CohortStorage? remote = null;
+        try
+        {
+            if (HasRemoteFiles(m))
+            {
+                try { remote = Storage.CohortStorage.OpenAsync(m, CancellationToken.None, pullState: false).GetAwaiter().GetResult(); }
+                catch (CohortManifestException e) { v.Manifest = m; v.Errors.Add(e.Message); return v; }
+                m = remote.Manifest;
+            }
+            return Validate(m, measurer);
+        }
+        finally { remote?.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+    }
+
+    /// <summary>Checks a manifest already loaded (its blob demographics and atlas fetched into local files by the caller).</summary>
+    public static CohortValidation Validate(CohortManifest m, ISubjectMeasurer? measurer = null)
+    {
+        var v = new CohortValidation { Cohort = m.ManifestPath, Manifest = m };
         Check(v, m, measurer);
         return v;
     }
 
+    /// <summary>True when the manifest names demographics or atlas files in blob storage.</summary>
+    public static bool HasRemoteFiles(CohortManifest m) =>
+        m.DemographicTables.Any(d => Storage.StorageLocation.IsRemote(d.Path))
+        || new[] { m.Atlas.Path, m.Atlas.Head, m.Atlas.Brain, m.Atlas.Icv, m.Atlas.Tissues }.Any(Storage.StorageLocation.IsRemote);
+
     /// <summary>
     /// The start of a run: validates (throwing <see cref="CohortValidationException"/> before anything is made or
     /// measured), writes the synthetic cohort when the manifest asks for one, validates the data it made, prints the
-    /// warnings, and pins the atlas for the cohort's later runs.
+    /// warnings, and pins the atlas for the cohort's later runs. The manifest is the run's (command-line locations
+    /// applied; blob demographics and atlas fetched into local files: <see cref="Storage.CohortStorage"/>).
     /// </summary>
-    public static async Task<CohortValidation> PrepareRunAsync(string cohort, ISubjectMeasurer measurer, IRunObserver observer, CancellationToken ct)
+    public static async Task<CohortValidation> PrepareRunAsync(CohortManifest m, ISubjectMeasurer measurer, IRunObserver observer, CancellationToken ct)
     {
-        var v = Validate(cohort, measurer);
+        var v = Validate(m, measurer);
         v.ThrowIfInvalid();
         if (v.DataDeferred)
         {
             await SyntheticCohort.EnsureAsync(v.Manifest!, observer, ct);
-            v = Validate(cohort, measurer);
+            v = Validate(m, measurer);
             v.ThrowIfInvalid();
         }
         foreach (var w in v.Warnings) observer.Note(w);
@@ -290,7 +314,9 @@ public static class CohortValidator
         }
         if (m.Analyses.Count > 0)
             v.Info.Add($"analyses: {string.Join("; ", m.Analyses.Select(Describe))}; FDR families: {FdrText(m)}");
-        v.Info.Add($"output: {m.OutputDirectory}");
+        v.Info.Add(Storage.StorageLocation.IsRemote(m.OutputLocation)
+            ? $"output: {Storage.StorageLocation.Redact(m.OutputLocation)} (staged in {m.OutputDirectory})"
+            : $"output: {m.OutputDirectory}");
     }
 
     private static string Describe(AnalysisSpec a) => a.Type switch

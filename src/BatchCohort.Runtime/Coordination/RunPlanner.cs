@@ -10,8 +10,21 @@ using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Coordination;
 
-/// <summary>A run as the client prepared it: the manifest, its subjects and the request sent to the coordinator.</summary>
-public sealed record RunPlan(CohortManifest Manifest, IReadOnlyList<SubjectInput> Subjects, RunRequest Request);
+/// <summary>A run as the client prepared it: the manifest (command-line locations applied, blob demographics and atlas
+/// as local copies), its subjects and the request sent to the coordinator. Dispose it when the run ends: the local
+/// copies of blob files are deleted.</summary>
+public sealed record RunPlan(CohortManifest Manifest, IReadOnlyList<SubjectInput> Subjects, RunRequest Request) : IAsyncDisposable
+{
+    internal CohortStorage? Storage { get; init; }
+
+    /// <summary>The output as a person names it: a folder, or a blob location without any SAS.</summary>
+    public string OutputDisplay => StorageLocation.Redact(Manifest.OutputLocation);
+
+    public ValueTask DisposeAsync() => Storage?.DisposeAsync() ?? ValueTask.CompletedTask;
+}
+
+/// <summary>Where a run's outputs and exports go instead of the manifest's (the command line's --output, --export).</summary>
+public sealed record RunLocations(string? Output = null, string? Export = null);
 
 /// <summary>
 /// The client's part of a run and the coordinator's bookkeeping, free of Orleans: reads the manifest (making the
@@ -26,43 +39,81 @@ public static class RunPlanner
 
     /// <param name="measurer">Declares the measures and settings the manifest is checked against (default: the
     /// product's measurer, <see cref="MeasurerFactory.Create"/>).</param>
+    /// <param name="locations">Output and export locations that replace the manifest's (a folder, az://container/prefix, a blob URL).</param>
     public static async Task<RunPlan> PlanAsync(string cohort, string pipelineVersion, bool newRun, int? jobs, IRunObserver observer, CancellationToken ct,
-        ISubjectMeasurer? measurer = null)
+        ISubjectMeasurer? measurer = null, RunLocations? locations = null)
     {
-        // Blob inputs are read by the subject workers through the storage seam; a blob output, demographics or atlas
-        // needs the coordinator grain to read and write through it too, which it does not do yet: say so, never write elsewhere.
-        CohortManifest? pre = null;
-        try { pre = CohortManifest.Load(cohort); }
-        catch (Exception e) when (e is CohortManifestException or IOException) { /* the validator reports it with the rest */ }
-        if (pre is not null)
-            foreach (var (field, loc) in new (string, string?)[] { ("output", pre.OutputLocation) }
-                         .Concat(pre.DemographicTables.Select(d => ("demographics", (string?)d.Path)))
-                         .Concat(new (string, string?)[] { ("atlas", pre.Atlas.Path), ("atlas.head", pre.Atlas.Head), ("atlas.brain", pre.Atlas.Brain), ("atlas.icv", pre.Atlas.Icv), ("atlas.tissues", pre.Atlas.Tissues) }))
-                if (StorageLocation.IsRemote(loc))
-                    throw new CohortManifestException(pre.ManifestPath, field,
-                        $"'{StorageLocation.Redact(loc!)}': the Orleans engine reads inputs from blob storage but not yet the {field}; use a local path (see docs/storage.md)");
-        // Everything that can be checked is checked before anything is made or measured: manifest, paths,
-        // demographics, groups, names, settings, atlas (CohortValidationException: one line per problem).
-        var cohortCheck = await CohortValidator.PrepareRunAsync(cohort, measurer ?? MeasurerFactory.Create(), observer, ct);
-        var manifest = cohortCheck.Manifest!;
-        var subjects = cohortCheck.Subjects;
+        // Everything that can be checked is checked before anything is made or measured: manifest, locations (a blob
+        // output, demographics, atlas and exports are reached now: a missing container or a wrong key fails here, in
+        // seconds), paths, demographics, groups, names, settings, atlas (CohortValidationException: one line per problem).
+        CohortManifest loaded;
+        try { loaded = CohortManifest.Load(cohort); }
+        catch (CohortManifestException e) { throw new CohortValidationException(new[] { e.Message }); }
+        if (locations is { } l && (l.Output is not null || l.Export is not null))
+            loaded = loaded.With(outputLocation: CommandLineLocation(l.Output, "--output"), exportLocation: CommandLineLocation(l.Export, "--export"));
+        // a SAS stays in this process: run state, jobs and records carry the location without it
+        if (StorageLocation.IsRemote(loaded.OutputLocation)) loaded = loaded.With(outputLocation: StorageLocation.Remember(loaded.OutputLocation));
+        if (loaded.ExportLocation is { } ex0 && StorageLocation.IsRemote(ex0)) loaded = loaded.With(exportLocation: StorageLocation.Remember(ex0));
+        CohortStorage storage;
+        try { storage = await CohortStorage.OpenAsync(loaded, ct); }
+        catch (CohortManifestException e) { throw new CohortValidationException(new[] { e.Message }); }
+        try
+        {
+            await CheckExportAsync(loaded, ct);
+            var cohortCheck = await CohortValidator.PrepareRunAsync(storage.Manifest, measurer ?? MeasurerFactory.Create(), observer, ct);
+            var manifest = cohortCheck.Manifest!;
+            var subjects = cohortCheck.Subjects;
 
-        // The settings every silo needs, content-addressed under runs/.
-        var atlas = cohortCheck.Atlas!;
-        var settings = new RunSettings(manifest.Inputs.Type, atlas, cohortCheck.AtlasIdentity!, manifest.Settings);
-        var settingsHash = settings.Hash;
-        var outDir = manifest.OutputDirectory;
-        Directory.CreateDirectory(Path.Combine(outDir, "runs"));
-        var settingsPath = Path.Combine(outDir, "runs", $"settings-{settingsHash[..16]}.json");
-        if (!File.Exists(settingsPath)) AtomicFile.WriteAllText(settingsPath, settings.ToJson().ToJsonString(Json.Options));
-        var pipelineHash = ContentHash.OfText($"{pipelineVersion}\n{settingsHash}")[..16];
-        WriteDatasetDescription(manifest, pipelineVersion, pipelineHash);
+            // The settings every silo needs, content-addressed under runs/ (rewritten when it differs: a blob atlas's
+            // local copy has another path in every process; its identity, and so the hash, is its content's).
+            var atlas = cohortCheck.Atlas!;
+            var settings = new RunSettings(manifest.Inputs.Type, atlas, cohortCheck.AtlasIdentity!, manifest.Settings);
+            var settingsHash = settings.Hash;
+            var outDir = manifest.OutputDirectory;
+            Directory.CreateDirectory(Path.Combine(outDir, "runs"));
+            var settingsName = $"runs/settings-{settingsHash[..16]}.json";
+            var settingsPath = Path.Combine(outDir, "runs", $"settings-{settingsHash[..16]}.json");
+            var settingsText = settings.ToJson().ToJsonString(Json.Options);
+            if (!File.Exists(settingsPath) || File.ReadAllText(settingsPath) != settingsText) AtomicFile.WriteAllText(settingsPath, settingsText);
+            var pipelineHash = ContentHash.OfText($"{pipelineVersion}\n{settingsHash}")[..16];
+            WriteDatasetDescription(manifest, pipelineVersion, pipelineHash);
+            try { await storage.UploadAsync(new[] { "dataset_description.json", settingsName, "runs/" + AtlasPin.FileName }, ct); }
+            catch (StorageException e) { throw new CohortValidationException(new[] { $"{manifest.ManifestPath}: output: {e.Message}" }); }
 
-        var request = new RunRequest(
-            manifest.Name, manifest.ManifestPath, Path.GetFullPath(outDir), FileUri.From(settingsPath).AbsoluteUri, settingsHash,
-            pipelineVersion, pipelineHash, $"{Generator} {Version}", newRun, jobs,
-            subjects.Select(s => new SubjectEntry(s.Id, s.Label, CohortStorage.InputUri(s.InputPath).AbsoluteUri, s.Problem)).ToArray());
-        return new RunPlan(manifest, subjects, request);
+            var remote = StorageLocation.IsRemote(manifest.OutputLocation);
+            var request = new RunRequest(
+                manifest.Name, manifest.ManifestPath, Path.GetFullPath(outDir), FileUri.From(settingsPath).AbsoluteUri, settingsHash,
+                pipelineVersion, pipelineHash, $"{Generator} {Version}", newRun, jobs,
+                subjects.Select(s => new SubjectEntry(s.Id, s.Label, CohortStorage.InputUri(s.InputPath).AbsoluteUri, s.Problem)).ToArray(),
+                OutputLocation: remote ? manifest.OutputLocation : null,
+                ExportLocation: manifest.ExportLocation,
+                OutputStateETag: storage.StateETag);
+            return new RunPlan(manifest, subjects, request) { Storage = storage };
+        }
+        catch
+        {
+            await storage.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A location given on the command line: a blob location as written, a path made absolute (against the current folder).</summary>
+    private static string? CommandLineLocation(string? spec, string option)
+    {
+        if (spec is null) return null;
+        if (spec.Trim().Length == 0) throw new CohortValidationException(new[] { $"{option}: empty location" });
+        if (!StorageLocation.IsRemote(spec)) return Path.GetFullPath(spec);
+        try { StorageLocation.Open(spec); }
+        catch (StorageException e) { throw new CohortValidationException(new[] { $"{option}: {e.Message}" }); }
+        return spec;
+    }
+
+    /// <summary>An export location in blob storage is reached now (its container and the credentials), not after hours of measuring.</summary>
+    private static async Task CheckExportAsync(CohortManifest m, CancellationToken ct)
+    {
+        if (m.ExportLocation is not { } ex || !StorageLocation.IsRemote(ex)) return;
+        try { await StorageLocation.Open(ex).GetInfoAsync(ExportPublisher.IndexName, ct); }
+        catch (StorageException e) { throw new CohortValidationException(new[] { $"{m.ManifestPath}: exports: {e.Message}" }); }
     }
 
     /// <summary>True when an open run did the same work (same pipeline and settings) and may be resumed.</summary>
@@ -76,6 +127,8 @@ public static class RunPlanner
             Cohort = r.Cohort,
             Manifest = r.Manifest,
             OutputDirectory = r.OutputDirectory,
+            OutputLocation = r.OutputLocation,
+            ExportLocation = r.ExportLocation,
             Settings = r.Settings,
             PipelineVersion = r.PipelineVersion,
             SettingsHash = r.SettingsHash,
@@ -91,8 +144,10 @@ public static class RunPlanner
 
     /// <summary>Resumes an interrupted run with the subjects the client found now: done ones are kept (unless their
     /// result has gone), running ones go back to pending, new ones are added, vanished ones dropped.</summary>
-    public static void Resume(RunState previous, RunRequest r, DateTimeOffset now)
+    /// <param name="hasValidResult">Whether a subject (label, cache key) still has its valid result (default: in the local output folder).</param>
+    public static void Resume(RunState previous, RunRequest r, DateTimeOffset now, Func<string, string?, bool>? hasValidResult = null)
     {
+        hasValidResult ??= (label, key) => ResultStore.TryLoadValid(ResultStore.ResultPath(previous.OutputDirectory, label), key) is not null;
         var old = previous.Subjects.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var list = new List<SubjectState>();
         foreach (var si in r.Subjects)
@@ -103,7 +158,7 @@ public static class RunPlanner
                 s.Problem = si.Problem;
                 if (s.Status == SubjectStatus.Running) { s.Status = SubjectStatus.Pending; s.StartedAt = null; s.Worker = null; }
                 // a subject recorded done whose result has gone (deleted, or a different key) is redone
-                if (s.Status == SubjectStatus.Done && ResultStore.TryLoadValid(ResultStore.ResultPath(previous.OutputDirectory, si.Label), s.CacheKey) is null)
+                if (s.Status == SubjectStatus.Done && !hasValidResult(si.Label, s.CacheKey))
                     s.Status = SubjectStatus.Pending;
                 list.Add(s);
             }
@@ -113,6 +168,7 @@ public static class RunPlanner
         previous.ResumedAt.Add(now);
         previous.Status = RunState.Measuring;
         previous.FinishedAt = null;
+        previous.ExportLocation = r.ExportLocation;
         if (r.Jobs is { } j) previous.Jobs = j;
     }
 

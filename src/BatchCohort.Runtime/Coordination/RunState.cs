@@ -51,6 +51,11 @@ public sealed class RunState
     public string Manifest { get; set; } = "";
     /// <summary>The output folder every silo writes to.</summary>
     public string OutputDirectory { get; set; } = "";
+    /// <summary>Where the outputs live when they are not <see cref="OutputDirectory"/> itself (a blob location, whose
+    /// local staging folder <see cref="OutputDirectory"/> is then); null for a local output.</summary>
+    public string? OutputLocation { get; set; }
+    /// <summary>Where completed runs publish their group outputs; null: &lt;output&gt;/exports.</summary>
+    public string? ExportLocation { get; set; }
     /// <summary>URI of the settings document.</summary>
     public string Settings { get; set; } = "";
     public string PipelineVersion { get; set; } = "";

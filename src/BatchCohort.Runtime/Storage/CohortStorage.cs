@@ -26,21 +26,21 @@ public static class StagingFolder
 }
 
 /// <summary>
-/// A cohort run's storage, for the runner: remote demographics and atlas files streamed into scratch (the
-/// manifest gets local copies; the atlas keeps its content identity, so the cache keys do not change), the
-/// output location (a folder, or a blob prefix with a local staging folder), the run state kept in step with the
-/// output's runs/state.json under ETag conditions, and the upload of what the run wrote. For a local output every
-/// step is a no-op: the folder is the output.
+/// A cohort run's storage, for the client that plans a run and for the coordinator's group stage: remote
+/// demographics and atlas files streamed into scratch (the manifest gets local copies; the atlas keeps its content
+/// identity, so the cache keys do not change), the output location (a folder, or a blob prefix with a local staging
+/// folder), the output's run state and atlas record pulled into staging (the output's copies are the truth: a run
+/// killed on one machine is resumed from another), and the upload of what was written in staging. For a local
+/// output every output step is a no-op: the folder is the output.
 /// </summary>
 public sealed class CohortStorage : IAsyncDisposable
 {
     public const string StateName = "runs/state.json";
 
+    /// <summary>Small files under runs/ kept in staging and in the output alike.</summary>
+    private static readonly string[] PulledFiles = { StateName, "runs/" + Cohorts.AtlasPin.FileName };
+
     private readonly List<ScratchFolder> _scratch = new();
-    private string? _stateETag;
-    private readonly SemaphoreSlim _push = new(1, 1);
-    private int _dirty;
-    private Task _pusher = Task.CompletedTask;
 
     private CohortStorage(CohortManifest manifest, IStorageLocation output)
     {
@@ -53,30 +53,61 @@ public sealed class CohortStorage : IAsyncDisposable
     public IStorageLocation Output { get; }
     public bool RemoteOutput => Output.LocalPath is null;
 
-    public static async Task<CohortStorage> OpenAsync(CohortManifest m, CancellationToken ct)
+    /// <summary>The ETag of the output's runs/state.json when it was pulled (null: none there, or a local output).</summary>
+    public string? StateETag { get; private set; }
+
+    /// <summary>
+    /// Opens a run's storage. Remote demographics and atlas files are fetched into scratch (<paramref name="fetchAtlas"/>:
+    /// the group stage needs no atlas); with <paramref name="pullState"/>, a blob output's run state and atlas record
+    /// replace those in staging (which proves the output reachable and the credentials good before anything is measured).
+    /// A missing or unreadable location throws a <see cref="CohortManifestException"/> naming the manifest, the field
+    /// and the location (never a key or a SAS).
+    /// </summary>
+    public static async Task<CohortStorage> OpenAsync(CohortManifest m, CancellationToken ct, bool pullState = true, bool fetchAtlas = true)
     {
-        var output = StorageLocation.Open(m.OutputLocation);
+        IStorageLocation output;
+        try { output = StorageLocation.Open(m.OutputLocation); }
+        catch (StorageException e) { throw new CohortManifestException(m.ManifestPath, "output", e.Message); }
         var s = new CohortStorage(m, output);
-        var demo = new List<DemographicsSpec>();
-        foreach (var d in m.DemographicTables)
-            demo.Add(StorageLocation.IsRemote(d.Path) ? d with { Path = await s.FetchFileAsync(d.Path, "demographics", ct) } : d);
-        var a = m.Atlas;
-        AtlasSpec atlas = a;
-        if (a.Kind == "path" && StorageLocation.IsRemote(a.Path)) atlas = a with { Path = await s.FetchFolderAsync(a.Path!, ct) };
-        else if (a.Kind == "files")
+        try
         {
-            async Task<string?> F(string? p) => StorageLocation.IsRemote(p) ? await s.FetchFileAsync(p!, "atlas", ct) : p;
-            atlas = a with { Head = await F(a.Head), Brain = await F(a.Brain), Icv = await F(a.Icv), Tissues = await F(a.Tissues) };
+            var demo = new List<DemographicsSpec>();
+            for (int i = 0; i < m.DemographicTables.Count; i++)
+            {
+                var d = m.DemographicTables[i];
+                var field = m.DemographicTables.Count == 1 ? "demographics" : $"demographics[{i}]";
+                demo.Add(StorageLocation.IsRemote(d.Path) ? d with { Path = await s.FetchFileAsync(d.Path, "demographics", m, field, ct) } : d);
+            }
+            var a = m.Atlas;
+            AtlasSpec atlas = a;
+            if (fetchAtlas && a.Kind == "path" && StorageLocation.IsRemote(a.Path)) atlas = a with { Path = await s.FetchFolderAsync(a.Path!, m, ct) };
+            else if (fetchAtlas && a.Kind == "files")
+            {
+                async Task<string?> F(string? p, string field) => StorageLocation.IsRemote(p) ? await s.FetchFileAsync(p!, "atlas", m, field, ct) : p;
+                atlas = a with { Head = await F(a.Head, "atlas.head"), Brain = await F(a.Brain, "atlas.brain"), Icv = await F(a.Icv, "atlas.icv"), Tissues = await F(a.Tissues, "atlas.tissues") };
+            }
+            s.Manifest = m.With(demographics: demo, atlas: atlas);
+            if (s.RemoteOutput && pullState)
+            {
+                try
+                {
+                    foreach (var rel in PulledFiles)
+                    {
+                        var local = Path.Combine(m.OutputDirectory, rel.Replace('/', Path.DirectorySeparatorChar));
+                        Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+                        var remote = await output.ReadAsync(rel, 256L << 20, ct);
+                        if (remote is null) { if (File.Exists(local)) File.Delete(local); }
+                        else AtomicFile.WriteAllBytes(local, remote.Content);
+                        if (rel == StateName) s.StateETag = remote?.ETag;
+                    }
+                }
+                catch (StorageException e) { throw new CohortManifestException(m.ManifestPath, "output", e.Message); }
+            }
         }
-        s.Manifest = m.With(demographics: demo, atlas: atlas);
-        if (s.RemoteOutput)
+        catch
         {
-            // the output's run state is the truth: a staging folder left by another machine or an older run must not decide
-            var local = RunState.StatePath(m.OutputDirectory);
-            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
-            var remote = await output.ReadAsync(StateName, 256L << 20, ct);
-            if (remote is null) { if (File.Exists(local)) File.Delete(local); }
-            else { AtomicFile.WriteAllBytes(local, remote.Content); s._stateETag = remote.ETag; }
+            await s.DisposeAsync();
+            throw;
         }
         return s;
     }
@@ -84,15 +115,12 @@ public sealed class CohortStorage : IAsyncDisposable
     /// <summary>The input of a subject as a command carries it: a file URI, or the blob URI as written.</summary>
     public static Uri InputUri(string input) => StorageLocation.IsRemote(input) ? new Uri(input) : FileUri.From(input);
 
-    /// <summary>The subject's folder (sub-&lt;label&gt;/anat/) as a command carries it.</summary>
-    public Uri SubjectOutputUri(string label)
+    /// <summary>A subject's folder (sub-&lt;label&gt;/anat/) as a job carries it: a file URI, or the blob location (without any SAS).</summary>
+    public static string SubjectOutput(string outputDirectory, string? outputLocation, string label)
     {
-        if (!RemoteOutput) return FileUri.From(ResultStore.SubjectDirectory(Output.LocalPath!, label) + Path.DirectorySeparatorChar);
-        var rel = $"sub-{label}/anat";
-        var spec = Manifest.OutputLocation;
-        int q = spec.IndexOf('?');
-        var u = q < 0 ? spec.TrimEnd('/') + "/" + rel + "/" : spec[..q].TrimEnd('/') + "/" + rel + "/" + spec[q..];
-        return new Uri(u);
+        if (!StorageLocation.IsRemote(outputLocation))
+            return FileUri.From(ResultStore.SubjectDirectory(outputDirectory, label) + Path.DirectorySeparatorChar).AbsoluteUri;
+        return StorageLocation.Redact(outputLocation!).TrimEnd('/') + $"/sub-{label}/anat/";
     }
 
     public IStorageLocation SubjectFolder(string label) => Output.Child($"sub-{label}/anat");
@@ -101,66 +129,49 @@ public sealed class CohortStorage : IAsyncDisposable
     public ResultRecord? LoadResult(string label, string? key) =>
         ResultStore.TryLoadValidAsync(SubjectFolder(label), label, key).GetAwaiter().GetResult();
 
-    /// <summary>Uploads files the runner wrote in the staging folder (paths relative to the output). No-op for a local output.</summary>
-    public async Task UploadAsync(IEnumerable<string> relativePaths, CancellationToken ct)
+    /// <summary>Uploads files written in the staging folder (paths relative to the output). No-op for a local output.</summary>
+    public Task UploadAsync(IEnumerable<string> relativePaths, CancellationToken ct) => UploadAsync(Output, Manifest.OutputDirectory, relativePaths, ct);
+
+    /// <summary>Uploads files of <paramref name="staging"/> to <paramref name="output"/> (paths relative to both); no-op for a local output.</summary>
+    public static async Task UploadAsync(IStorageLocation output, string staging, IEnumerable<string> relativePaths, CancellationToken ct)
     {
-        if (!RemoteOutput) return;
+        if (output.LocalPath is not null) return;
         foreach (var rel in relativePaths)
         {
-            var local = Path.Combine(Manifest.OutputDirectory, rel.Replace('/', Path.DirectorySeparatorChar));
-            if (File.Exists(local)) await Output.UploadFileAsync(rel.Replace('\\', '/'), local, ct);
+            var local = Path.Combine(staging, rel.Replace('/', Path.DirectorySeparatorChar));
+            if (File.Exists(local)) await output.UploadFileAsync(rel.Replace('\\', '/'), local, ct);
         }
     }
 
-    /// <summary>Pushes the local run state to the output's runs/state.json, on condition that it is still the one this
-    /// run last read or wrote (If-Match; If-None-Match when there was none). Another coordinator writing the same
-    /// output makes this fail with a <see cref="StorageConflictException"/>.</summary>
-    public async Task PushStateAsync(CancellationToken ct = default)
+    private async Task<string> FetchFileAsync(string spec, string tag, CohortManifest m, string field, CancellationToken ct)
     {
-        if (!RemoteOutput) return;
-        await _push.WaitAsync(ct);
+        var shown = StorageLocation.Redact(spec);
         try
         {
-            Interlocked.Exchange(ref _dirty, 0);
-            var bytes = await File.ReadAllBytesAsync(RunState.StatePath(Manifest.OutputDirectory), ct);
-            try { _stateETag = await Output.ReplaceAsync(StateName, bytes, _stateETag, ct); }
-            catch (StorageConflictException e)
-            {
-                throw new StorageConflictException($"{Output.DisplayOf(StateName)}: another run changed this output's run state (two coordinators on one output?); stopped", e);
-            }
+            var (folder, name) = StorageLocation.OpenObject(spec);
+            var dir = ScratchSpace.Shared.CreateFolder(tag);
+            _scratch.Add(dir);
+            var local = Path.Combine(dir.Path, name);
+            if (await folder.GetInfoAsync(name, ct) is null) throw new StorageException($"{shown}: not found");
+            await folder.DownloadAsync(name, local, ScratchSpace.Shared.MaxInputBytes, ct);
+            return local;
         }
-        finally { _push.Release(); }
+        catch (StorageException e) { throw new CohortManifestException(m.ManifestPath, field, e.Message); }
     }
 
-    /// <summary>Waits for pending state uploads and throws the first failure (a lost ETag race, an unreachable output).</summary>
-    public async Task FlushStateAsync(CancellationToken ct = default)
+    private async Task<string> FetchFolderAsync(string spec, CohortManifest m, CancellationToken ct)
     {
-        Task t;
-        lock (this) t = _pusher;
-        await t;
-        await PushStateAsync(ct);
-    }
-
-    private async Task<string> FetchFileAsync(string spec, string tag, CancellationToken ct)
-    {
-        var (folder, name) = StorageLocation.OpenObject(spec);
-        var dir = ScratchSpace.Shared.CreateFolder(tag);
-        _scratch.Add(dir);
-        var local = Path.Combine(dir.Path, name);
-        if (await folder.GetInfoAsync(name, ct) is null) throw new FileNotFoundException($"{StorageLocation.Redact(spec)}: not found", StorageLocation.Redact(spec));
-        await folder.DownloadAsync(name, local, ScratchSpace.Shared.MaxInputBytes, ct);
-        return local;
-    }
-
-    private async Task<string> FetchFolderAsync(string spec, CancellationToken ct)
-    {
-        var folder = StorageLocation.Open(spec);
-        var items = await folder.ListAsync("", ct);
-        if (items.Count == 0) throw new FileNotFoundException($"{StorageLocation.Redact(spec)}: no atlas there (the prefix holds no blob)");
-        var dir = ScratchSpace.Shared.CreateFolder("atlas");
-        _scratch.Add(dir);
-        foreach (var it in items) await folder.DownloadAsync(it.Path, Path.Combine(dir.Path, it.Path.Replace('/', Path.DirectorySeparatorChar)), ScratchSpace.Shared.MaxInputBytes, ct);
-        return dir.Path;
+        try
+        {
+            var folder = StorageLocation.Open(spec);
+            var items = await folder.ListAsync("", ct);
+            if (items.Count == 0) throw new StorageException($"{StorageLocation.Redact(spec)}: no atlas there (the prefix holds no blob)");
+            var dir = ScratchSpace.Shared.CreateFolder("atlas");
+            _scratch.Add(dir);
+            foreach (var it in items) await folder.DownloadAsync(it.Path, Path.Combine(dir.Path, it.Path.Replace('/', Path.DirectorySeparatorChar)), ScratchSpace.Shared.MaxInputBytes, ct);
+            return dir.Path;
+        }
+        catch (StorageException e) { throw new CohortManifestException(m.ManifestPath, "atlas", e.Message); }
     }
 
     public ValueTask DisposeAsync()

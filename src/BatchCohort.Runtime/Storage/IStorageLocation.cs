@@ -74,10 +74,37 @@ public static class StorageLocation
                              || spec.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
                              || spec.StartsWith("http://", StringComparison.OrdinalIgnoreCase));
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> SasByLocation = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Keeps the SAS of a blob URL in this process only and returns the URL without it (what run state, jobs and
+    /// records carry, so the SAS is never written to a file or shown). Later <see cref="Open"/>s of that location, or
+    /// of any location under it, get the SAS back. A location without a SAS is returned as it is.
+    /// </summary>
+    public static string Remember(string spec)
+    {
+        if (!IsRemote(spec)) return spec;
+        int q = spec.IndexOf('?');
+        if (q < 0) return spec;
+        var bare = spec[..q].TrimEnd('/');
+        SasByLocation[bare] = spec[q..];
+        return bare;
+    }
+
+    /// <summary>A blob location with the SAS remembered for it (or for a location above it) put back; others unchanged.</summary>
+    private static string WithSas(string spec)
+    {
+        if (!IsRemote(spec) || spec.Contains('?')) return spec;
+        string? best = null;
+        foreach (var b in SasByLocation.Keys)
+            if ((spec == b || spec.StartsWith(b + "/", StringComparison.Ordinal)) && (best is null || b.Length > best.Length)) best = b;
+        return best is null ? spec : spec + SasByLocation[best];
+    }
+
     /// <summary>A location from a path (relative ones against <paramref name="baseDirectory"/>) or a blob URI.</summary>
     public static IStorageLocation Open(string spec, string? baseDirectory = null)
     {
-        if (IsRemote(spec)) return BlobFolder.Open(spec);
+        if (IsRemote(spec)) return BlobFolder.Open(WithSas(spec));
         if (spec.StartsWith("file://", StringComparison.OrdinalIgnoreCase)) return new LocalFolder(new Uri(spec).LocalPath);
         return new LocalFolder(baseDirectory is null ? Path.GetFullPath(spec) : Path.GetFullPath(Path.Combine(baseDirectory, spec)));
     }
@@ -93,7 +120,7 @@ public static class StorageLocation
     /// <summary>The parent location and the object name of a URI or path naming one object.</summary>
     public static (IStorageLocation Folder, string Name) OpenObject(string spec)
     {
-        if (IsRemote(spec)) return BlobFolder.OpenObject(spec);
+        if (IsRemote(spec)) return BlobFolder.OpenObject(WithSas(spec));
         var full = spec.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(spec).LocalPath : Path.GetFullPath(spec);
         return (new LocalFolder(Path.GetDirectoryName(full)!), Path.GetFileName(full));
     }

@@ -68,6 +68,32 @@ public class BlobStorageTests(AzuriteFixture azurite) : IClassFixture<AzuriteFix
     }
 
     [RequiresFact(Requirements.Azurite)]
+    public async Task Two_coordinators_on_one_blob_output_the_second_loses_the_run_state_race_and_nothing_of_the_first_is_overwritten()
+    {
+        var c = azurite.NewContainer("state");
+        var spec = $"az://{c.Name}/out";
+        var first = new BatchCohort.Runtime.Coordination.RunState { RunId = "run-a", OutputDirectory = "/tmp/staging-a", OutputLocation = spec };
+        var second = new BatchCohort.Runtime.Coordination.RunState { RunId = "run-b", OutputDirectory = "/tmp/staging-b", OutputLocation = spec };
+        var a = new RunOutput(first);
+        var b = new RunOutput(second);
+        // both planned the run when the output had no state (the ETag each client read: none)
+        a.Seed(null);
+        b.Seed(null);
+        await a.PushStateAsync(first);
+        var e = await Assert.ThrowsAsync<StorageConflictException>(() => b.PushStateAsync(second));
+        Assert.Equal($"{spec}/runs/state.json: another run changed this output's run state (two coordinators on one output?); stopped", e.Message);
+        Assert.True(b.Lost);
+        // the first goes on writing under its own ETags; the loser writes nothing more
+        first.Notes.Add("second write");
+        await a.PushStateAsync(first);
+        await b.PushStateAsync(second);
+        var text = c.GetBlobClient("out/runs/state.json").DownloadContent().Value.Content.ToString();
+        Assert.Contains("\"run-a\"", text);
+        Assert.Contains("second write", text);
+        Assert.DoesNotContain("run-b", text);
+    }
+
+    [RequiresFact(Requirements.Azurite)]
     public async Task Eight_concurrent_writers_of_one_subject_result_exactly_one_wins_and_the_others_use_it()
     {
         var c = azurite.NewContainer("race");

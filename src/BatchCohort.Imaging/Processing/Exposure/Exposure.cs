@@ -1,5 +1,6 @@
 using System.Numerics;
 using BatchCohort.Imaging.Volumes;
+using BatchCohort.Imaging.Processing;
 
 namespace BatchCohort.Imaging.Processing.Exposure;
 
@@ -52,7 +53,7 @@ public static partial class Intensity
         if (imin != imax)
         {
             float lo = (float)imin, hi = (float)imax, span = (float)(imax - imin), oscale = (float)(omax - omin), ooff = (float)omin;
-            Par.For(Chunks(src.Length), () => 0, (c, _) =>
+            Parallelism.ForPerWorker(Chunks(src.Length), () => 0, (c, _) =>
             {
                 var (a, e) = Chunk(src.Length, c);
                 int i = a;
@@ -145,7 +146,7 @@ public static partial class Intensity
         double x0 = xp[0], inv = n > 1 ? (n - 1) / (xp[n - 1] - xp[0]) : 0;
         var slope = new double[Math.Max(n - 1, 1)];
         for (int j = 0; j < n - 1; j++) slope[j] = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]);
-        Par.For(Chunks(src.Length), () => 0, (c, _) =>
+        Parallelism.ForPerWorker(Chunks(src.Length), () => 0, (c, _) =>
         {
             var (a, e) = Chunk(src.Length, c);
             for (int i = a; i < e; i++)

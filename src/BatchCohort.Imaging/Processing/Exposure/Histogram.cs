@@ -1,5 +1,6 @@
 using BatchCohort.Imaging.Volumes;
 using BatchCohort.Imaging.Processing.Thresholding;
+using BatchCohort.Imaging.Processing;
 
 namespace BatchCohort.Imaging.Processing.Exposure;
 
@@ -71,7 +72,7 @@ public static partial class Intensity
         for (int s = 0; s < slots; s++) total[s] = new long[nb];
         int chunks = Math.Max(1, Math.Min(Parallelism.Degree * 2, data.Length / 65536));
         var sync = new object();
-        Par.For(chunks, () => 0, (c, _) =>
+        Parallelism.ForPerWorker(chunks, () => 0, (c, _) =>
         {
             var local = new long[slots * nb];
             int a = (int)((long)data.Length * c / chunks), e = (int)((long)data.Length * (c + 1) / chunks);

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using BatchCohort.Imaging.Processing;
 
 namespace BatchCohort.Imaging.Processing.Exposure;
 
@@ -19,7 +20,7 @@ internal static class MinMax
         var mins = new float[chunks];
         var maxs = new float[chunks];
         var bad = new bool[chunks];
-        Par.For(chunks, () => 0, (c, _) =>
+        Parallelism.ForPerWorker(chunks, () => 0, (c, _) =>
         {
             int a = (int)((long)data.Length * c / chunks), e = (int)((long)data.Length * (c + 1) / chunks);
             var span = data.AsSpan(a, e - a);

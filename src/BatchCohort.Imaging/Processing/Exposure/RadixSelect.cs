@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 namespace BatchCohort.Imaging.Processing.Exposure;
 
 /// <summary>
@@ -55,7 +56,7 @@ internal static class RadixSelect
         var total = new long[65536];
         int chunks = Math.Max(1, Math.Min(Parallelism.Degree * 2, data.Length / 262144));
         var sync = new object();
-        Par.For(chunks, () => new int[65536], (c, local) =>
+        Parallelism.ForPerWorker(chunks, () => new int[65536], (c, local) =>
         {
             long a = data.LongLength * c / chunks, e = data.LongLength * (c + 1) / chunks;
             Array.Clear(local);
@@ -71,7 +72,7 @@ internal static class RadixSelect
         for (int s = 0; s < slots; s++) total[s] = new long[65536];
         int chunks = Math.Max(1, Math.Min(Parallelism.Degree * 2, data.Length / 262144));
         var sync = new object();
-        Par.For(chunks, () => new int[slots * 65536], (c, local) =>
+        Parallelism.ForPerWorker(chunks, () => new int[slots * 65536], (c, local) =>
         {
             long a = data.LongLength * c / chunks, e = data.LongLength * (c + 1) / chunks;
             Array.Clear(local);

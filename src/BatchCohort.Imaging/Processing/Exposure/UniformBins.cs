@@ -1,3 +1,4 @@
+using BatchCohort.Imaging.Processing;
 namespace BatchCohort.Imaging.Processing.Exposure;
 
 /// <summary>
@@ -60,7 +61,7 @@ internal sealed class UniformBins
         // chunks ≤ 2^29 voxels each, so the int counters cannot overflow
         int chunks = Math.Max(Math.Max(1, (int)(length / (1L << 29)) + 1), Math.Min(Parallelism.Degree * 4, length / 65536));
         var sync = new object();
-        Par.For(chunks, () => new int[4 * nb], (c, local) =>
+        Parallelism.ForPerWorker(chunks, () => new int[4 * nb], (c, local) =>
         {
             // four interleaved sub-histograms: runs of equal values (background) do not serialise on one counter
             Array.Clear(local);

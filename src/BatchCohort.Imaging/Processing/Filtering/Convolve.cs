@@ -1,5 +1,6 @@
 using System.Buffers;
 using BatchCohort.Imaging.Volumes;
+using BatchCohort.Imaging.Processing;
 
 namespace BatchCohort.Imaging.Processing.Filtering;
 
@@ -73,7 +74,7 @@ public static partial class Filters
         float fc = (float)cval;
         var constRow = new float[X];
         if (mode == BoundaryMode.Constant) Array.Fill(constRow, fc);
-        Par.For(Z, () => ArrayPool<float>.Shared.Rent(padLen), (z, padArr) =>
+        Parallelism.ForPerWorker(Z, () => ArrayPool<float>.Shared.Rent(padLen), (z, padArr) =>
         {
             fixed (float* ps = src, pd = dst, pad = padArr, cr = constRow)
             {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using BatchCohort.Imaging.Volumes;
+using BatchCohort.Imaging.Processing;
 
 namespace BatchCohort.Imaging.Processing.Filtering;
 
@@ -50,7 +51,7 @@ public static partial class Filters
         var dst = o.Data;
         var constRow = new float[X];
         if (mode == BoundaryMode.Constant) Array.Fill(constRow, cval);
-        Par.For(Z, () => (Pads: ArrayPool<float>.Shared.Rent(nRows * stride), Scratch: ArrayPool<float>.Shared.Rent(Math.Max(n, vc))),
+        Parallelism.ForPerWorker(Z, () => (Pads: ArrayPool<float>.Shared.Rent(nRows * stride), Scratch: ArrayPool<float>.Shared.Rent(Math.Max(n, vc))),
             (z, buf) =>
             {
                 fixed (float* ps = src, pd = dst, pads = buf.Pads, scratch = buf.Scratch, cr = constRow)

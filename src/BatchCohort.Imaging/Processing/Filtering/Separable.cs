@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using BatchCohort.Imaging.Volumes;
+using BatchCohort.Imaging.Processing;
 
 namespace BatchCohort.Imaging.Processing.Filtering;
 
@@ -79,7 +80,7 @@ internal static unsafe class Separable
             else rowsLen = Math.Max(rowsLen, p.K.Taps);
         }
         int nScratch = (inPlace ? 1 : 0) + (m - 1);
-        Par.For(Z,
+        Parallelism.ForPerWorker(Z,
             () => (Pad: ArrayPool<float>.Shared.Rent(padLen), S: ArrayPool<float>.Shared.Rent(nScratch > 0 ? slice : 1),
                    T: ArrayPool<float>.Shared.Rent(nScratch > 1 ? slice : 1), Rows: new IntPtr[rowsLen]),
             (z, buf) =>
@@ -124,7 +125,7 @@ internal static unsafe class Separable
         if (!ReferenceEquals(src, dst))
         {
             // read input slices directly: out[z] = Σ w_k · in[map(z + k − shift)], row by row
-            Par.For(Z, () => new IntPtr[kz.Taps], (z, rowsArr) =>
+            Parallelism.ForPerWorker(Z, () => new IntPtr[kz.Taps], (z, rowsArr) =>
             {
                 fixed (float* ps = src, pd = dst, cr = constRow, w = kz.W)
                 fixed (IntPtr* rows = rowsArr)
@@ -141,7 +142,7 @@ internal static unsafe class Separable
             });
             return;
         }
-        Par.For(Y,
+        Parallelism.ForPerWorker(Y,
             () => (B: ArrayPool<float>.Shared.Rent(X * Z), Rows: new IntPtr[kz.Taps]),
             (y, buf) =>
             {
@@ -195,7 +196,7 @@ internal static unsafe class Separable
         var kx = kernels[0]; var ky = kernels[1]; var kz = kernels[2];
         int padLen = kx is null ? 1 : X + kx.Taps - 1;
         int maxTaps = Math.Max(ky?.Taps ?? 1, kz?.Taps ?? 1);
-        Par.For(Z, () => (Pad: ArrayPool<float>.Shared.Rent(padLen), Rows: new IntPtr[maxTaps]), (z, buf) =>
+        Parallelism.ForPerWorker(Z, () => (Pad: ArrayPool<float>.Shared.Rent(padLen), Rows: new IntPtr[maxTaps]), (z, buf) =>
         {
             fixed (float* ps = src, pd = dst, pad = buf.Pad, cr = constRow)
             fixed (IntPtr* rows = buf.Rows)

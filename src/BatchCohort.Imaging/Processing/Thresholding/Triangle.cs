@@ -1,5 +1,6 @@
 using BatchCohort.Imaging.Volumes;
 using BatchCohort.Imaging.Processing.Exposure;
+using BatchCohort.Imaging.Processing;
 
 namespace BatchCohort.Imaging.Processing.Thresholding;
 
@@ -111,7 +112,7 @@ public static partial class Thresholds
     {
         int chunks = Math.Max(1, Math.Min(Parallelism.Degree * 4, d.Length / 65536));
         var parts = new (double, long, double, long)[chunks];
-        Par.For(chunks, () => 0, (c, _) =>
+        Parallelism.ForPerWorker(chunks, () => 0, (c, _) =>
         {
             int a = (int)((long)d.Length * c / chunks), e = (int)((long)d.Length * (c + 1) / chunks);
             double s0 = 0, s1 = 0;
