@@ -54,7 +54,8 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
         psi.Environment["BATCHCOHORT_STAGING"] = d["staging"];
         psi.Environment["BATCHCOHORT_SCRATCH"] = d["scratch"];
         psi.Environment["BATCHCOHORT_STORAGE_RETRIES"] = "1";
-        foreach (var (k, v) in env ?? new()) psi.Environment[k] = v;
+        foreach (var (k, v) in env ?? new())
+            if (v.Length == 0) psi.Environment.Remove(k); else psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
 
@@ -63,14 +64,16 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
         public string All => Stdout + Stderr;
     }
 
-    private async Task<Result> Run(TempDir d, Dictionary<string, string>? env, params string[] args)
+    private Task<Result> Run(TempDir d, Dictionary<string, string>? env, params string[] args) => Run(d, env, 120, args);
+
+    private async Task<Result> Run(TempDir d, Dictionary<string, string>? env, int seconds, params string[] args)
     {
         using var p = Start(d, 0, env, args);
         var so = p.StandardOutput.ReadToEndAsync();
         var se = p.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         try { await p.WaitForExitAsync(limit.Token); }
-        catch (OperationCanceledException) { p.Kill(true); throw new TimeoutException("batchcohort run did not finish in 120 s"); }
+        catch (OperationCanceledException) { p.Kill(true); throw new TimeoutException($"batchcohort {args[0]} did not finish in {seconds} s"); }
         return new Result(p.ExitCode, await so, await se);
     }
 
@@ -384,5 +387,60 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
                 if (f.Name == "pad") Assert.Equal((long)padMb << 20, c.GetBlobClient(blob).GetProperties().Value.ContentLength);
             }
         }
+    }
+
+    /// <summary>
+    /// The demo cohort's manifest (Repo's cohorts/demo/cohort.json: OASIS-1 raw sagittal Analyze pairs, two
+    /// demographics tables, compare-groups/normalise/correlate) with 4 subjects instead of 24 (CI time), measured by
+    /// the real pipeline: once from disk to a local output, once with its images, demographics and output all in
+    /// Azurite. The two runs' measures and statistics agree to the last digit (timing columns aside), and a second blob
+    /// run measures nothing.
+    /// </summary>
+    [RequiresFact(Requirements.Azurite)]
+    public async Task The_demo_cohort_measured_by_the_real_pipeline_in_blob_storage_equals_the_run_from_disk()
+    {
+        const int n = 4;
+        using var d = new TempDir("blob-demo");
+        var real = new Dictionary<string, string> { [MeasurerFactory.EnvironmentVariable] = "" };
+        var synth = await Run(d, real, 600, "synth", "--subjects", n.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", "2026", "--layout", "oasis", "--out", d["disk/data"]);
+        Assert.True(synth.Code == 0, synth.All);
+
+        var demo = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Repo.Path_("cohorts", "demo", "cohort.json")))!.AsObject();
+        demo.Remove("synthesize");
+        File.WriteAllText(d["disk/cohort.json"], demo.ToJsonString());
+        var fromDisk = await Run(d, real, 900, "run", d["disk"]);
+        Assert.True(fromDisk.Code == 0, fromDisk.All);
+        Assert.Contains($"{n} of {n} subjects measured (0 from cache), 0 failed", fromDisk.Stdout);
+
+        var inputs = NewContainer("demo-in");
+        var results = NewContainer("demo-out");
+        foreach (var f in Directory.GetFiles(d["disk/data"], "*", SearchOption.AllDirectories))
+            inputs.GetBlobClient("demo/data/" + Path.GetRelativePath(d["disk/data"], f).Replace('\\', '/')).Upload(new BinaryData(File.ReadAllBytes(f)));
+        var blob = demo.DeepClone().AsObject();
+        blob["inputs"]!["glob"] = $"az://{inputs.Name}/demo/data/sub-*/anat/sub-*_T1w.hdr";
+        foreach (var t in blob["demographics"]!.AsArray())
+            t!["path"] = $"az://{inputs.Name}/demo/" + t["path"]!.GetValue<string>();
+        blob["output"] = $"az://{results.Name}/demo";
+        Directory.CreateDirectory(d["blob"]);
+        File.WriteAllText(d["blob/cohort.json"], blob.ToJsonString());
+        var inBlob = await Run(d, real, 900, "run", d["blob"]);
+        Assert.True(inBlob.Code == 0, inBlob.All);
+        Assert.Contains($"{n} of {n} subjects measured (0 from cache), 0 failed", inBlob.Stdout);
+        Assert.False(Directory.Exists(d["blob/out"]), "nothing may be written beside a manifest whose output is a blob location");
+
+        // measures: every column but the timing ones, to the last digit; statistics: every column
+        static List<string[]> Rows(string csv) => csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(',')).ToList();
+        var a = Rows(File.ReadAllText(d["disk/out/group/measures.csv"]));
+        var b = Rows(Text(results, "demo/group/measures.csv"));
+        Assert.Equal(a[0], b[0]);
+        var keep = Enumerable.Range(0, a[0].Length).Where(i => !a[0][i].StartsWith("t_", StringComparison.Ordinal)).ToList();
+        Assert.Contains(keep, i => a[0][i] == "icv_ml");
+        Assert.Equal(n + 1, a.Count);
+        Assert.Equal(a.Select(r => string.Join(",", keep.Select(i => r[i]))), b.Select(r => string.Join(",", keep.Select(i => r[i]))));
+        Assert.Equal(File.ReadAllText(d["disk/out/group/stats.csv"]), Text(results, "demo/group/stats.csv"));
+
+        var again = await Run(d, real, 900, "run", d["blob"]);
+        Assert.True(again.Code == 0, again.All);
+        Assert.Contains($"{n} of {n} subjects measured ({n} from cache), 0 failed", again.Stdout);
     }
 }
