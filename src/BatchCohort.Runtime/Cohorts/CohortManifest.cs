@@ -56,8 +56,6 @@ public sealed record GroupLevel(string Name, string Condition)
             _ => false,
         };
     }
-
-    public bool IsNumericComparison => Cmp.IsMatch(Condition);
 }
 
 /// <summary>The grouping variable: a column of the demographics (canonical name or file column) and its levels.</summary>

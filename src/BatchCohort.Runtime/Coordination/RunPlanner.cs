@@ -116,9 +116,6 @@ public static class RunPlanner
         catch (StorageException e) { throw new CohortValidationException(new[] { $"{m.ManifestPath}: exports: {e.Message}" }); }
     }
 
-    /// <summary>True when an open run did the same work (same pipeline and settings) and may be resumed.</summary>
-    public static bool SameWork(RunState s, RunRequest r) => s.PipelineVersion == r.PipelineVersion && s.SettingsHash == r.SettingsHash;
-
     public static RunState NewState(RunRequest r, string runId, DateTimeOffset now)
     {
         var state = new RunState

@@ -42,8 +42,6 @@ public sealed class BlobFolder : IStorageLocation
 
     public string Display => _prefix.Length == 0 ? _displayBase : _displayBase + "/" + _prefix;
     public string? LocalPath => null;
-    public string ContainerName => _container.Name;
-    public string Prefix => _prefix;
 
     public IStorageLocation Child(string relative) => new BlobFolder(_container, StorageLocation.Join(_prefix, relative), _displayBase);
 
@@ -251,13 +249,6 @@ public sealed class BlobFolder : IStorageLocation
     {
         try { await Blob(relative).DeleteIfExistsAsync(cancellationToken: ct); }
         catch (Exception e) when (IsStorageError(e)) { throw Fail(DisplayOf(relative), e); }
-    }
-
-    /// <summary>Creates the container if it is not there (tests, `batchcohort` never does it on its own).</summary>
-    public async Task EnsureContainerAsync(CancellationToken ct = default)
-    {
-        try { await _container.CreateIfNotExistsAsync(cancellationToken: ct); }
-        catch (Exception e) when (IsStorageError(e)) { throw Fail(_displayBase, e); }
     }
 
     public override string ToString() => Display;
