@@ -37,6 +37,8 @@ public sealed class ClusterSilo : IAsyncDisposable
 
     public string Address { get; }
     public int Capacity { get; }
+    /// <summary>The cluster's grains, called from this silo (the status page reads through it).</summary>
+    public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
 
     public static async Task<ClusterSilo> StartAsync(ClusterSiloOptions o, ISubjectMeasurer measurer, TextWriter? log, CancellationToken ct)
     {

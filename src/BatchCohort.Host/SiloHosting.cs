@@ -41,6 +41,11 @@ public static class SiloHosting
 #pragma warning disable ORLEANSEXP003
         silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+        // cluster schedules: the clock and the reminder period (production: system clock, one minute; tests may change both)
+        var timing = ScheduleTiming.FromEnvironment();
+        silo.Services.AddSingleton(timing);
+        if (timing.ReminderPeriod < TimeSpan.FromMinutes(1))
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = timing.ReminderPeriod);
         return silo;
     }
 
@@ -64,9 +69,13 @@ public static class SiloHosting
             o.NumMissedProbesLimit = 2;
             o.NumVotesForDeathDeclaration = 1;
         });
+        // After a restart of every silo (a power cut), new silos wait until the dead silos' rows are stale
+        // (NumMissedTableIAmAliveLimit × this period) before they join: 2 × 10 s instead of Orleans' 2 × 30 s.
+        silo.Configure<ClusterMembershipOptions>(o => o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10));
         if (c.Backend == ClusterBackend.Redis)
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = c.RedisOptions());
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = c.RedisOptions());
             silo.AddRedisGrainStorage(StorageName, o =>
             {
                 o.ConfigurationOptions = c.RedisOptions();
@@ -76,6 +85,7 @@ public static class SiloHosting
         else
         {
             silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(c.Secret));
+            silo.UseAzureTableReminderService(o => o.TableServiceClient = new TableServiceClient(c.Secret));
             silo.AddAzureBlobGrainStorage(StorageName, o =>
             {
                 o.BlobServiceClient = new BlobServiceClient(c.Secret);

@@ -2,7 +2,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using BatchCohort.Runtime.Cohorts;
 using BatchCohort.Runtime.Scheduling;
 using BatchCohort.Runtime.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -37,8 +36,13 @@ public sealed record StatusSiteOptions
 /// </summary>
 public static class StatusSite
 {
-    /// <summary>A web application serving the site (call RunAsync / StartAsync on it).</summary>
-    public static WebApplication Build(StatusSiteOptions options, ScheduleStore store, Func<string, string>? runNow = null)
+    /// <summary>A web application serving the site for one machine's schedules (files).</summary>
+    public static WebApplication Build(StatusSiteOptions options, ScheduleStore store, Func<string, string>? runNow = null) =>
+        Build(options, new FileStatusSource(store), runNow is null ? null : id => Task.FromResult(runNow(id)));
+
+    /// <summary>A web application serving the site (call RunAsync / StartAsync on it). <paramref name="runNow"/> answers
+    /// "started …" when it started a run (202), anything else when it did not (409).</summary>
+    public static WebApplication Build(StatusSiteOptions options, IStatusSource source, Func<string, Task<string>>? runNow)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -46,37 +50,40 @@ public static class StatusSite
             throw new ArgumentException($"--bind '{options.Bind}': not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)");
         builder.WebHost.ConfigureKestrel(k => k.Listen(address, options.Port));
         var app = builder.Build();
-        Map(app, options, store, runNow);
+        Map(app, options, source, runNow);
         return app;
     }
 
-    /// <summary>Maps the site's routes onto an existing host (a silo's Kestrel, for example).</summary>
-    public static void Map(IEndpointRouteBuilder app, StatusSiteOptions options, ScheduleStore store, Func<string, string>? runNow = null)
+    /// <summary>Maps the site's routes onto an existing host.</summary>
+    public static void Map(IEndpointRouteBuilder app, StatusSiteOptions options, IStatusSource source, Func<string, Task<string>>? runNow = null)
     {
-        var reader = new StatusReader(store);
-        app.MapGet("/", (HttpContext ctx) => Html(ctx, StatusHtml.Index(reader.Read(), options.RefreshSeconds)));
-        app.MapGet("/runs/{schedule}/{run}", (HttpContext ctx, string schedule, string run) =>
+        app.MapGet("/", async (HttpContext ctx) => await Html(ctx, StatusHtml.Index(await source.ReadAsync(ctx.RequestAborted), options.RefreshSeconds)));
+        app.MapGet("/runs/{schedule}/{run}", async (HttpContext ctx, string schedule, string run) =>
         {
-            var view = reader.Run(schedule, run);
-            if (view is null) { ctx.Response.StatusCode = 404; return Html(ctx, StatusHtml.NotFound($"no run {run} of schedule {schedule}")); }
-            return Html(ctx, StatusHtml.Run(view, options.RefreshSeconds));
+            var view = await source.RunAsync(schedule, run, ctx.RequestAborted);
+            if (view is null) { ctx.Response.StatusCode = 404; await Html(ctx, StatusHtml.NotFound($"no run {run} of schedule {schedule}")); return; }
+            await Html(ctx, StatusHtml.Run(view, options.RefreshSeconds));
         });
-        app.MapGet("/api/status", (HttpContext ctx) =>
+        app.MapGet("/api/status", async (HttpContext ctx) =>
         {
+            var snapshot = await source.ReadAsync(ctx.RequestAborted);
             ctx.Response.ContentType = "application/json; charset=utf-8";
-            return ctx.Response.WriteAsync(JsonSerializer.Serialize(reader.Read(), Json.Options));
+            await ctx.Response.WriteAsync(JsonSerializer.Serialize(snapshot, Json.Options));
         });
-        app.MapGet("/files/{schedule}/{**path}", (HttpContext ctx, string schedule, string path) => ServeFile(ctx, store, schedule, path));
-        app.MapPost("/api/schedules/{id}/run-now", (HttpContext ctx, string id) =>
+        app.MapGet("/files/{schedule}/{**path}", async (HttpContext ctx, string schedule, string path) => await ServeFile(ctx, source, schedule, path));
+        app.MapPost("/api/schedules/{id}/run-now", async (HttpContext ctx, string id) =>
         {
-            if (options.Token is null) return Text(ctx, 403, "write actions are disabled: start serve with --token (or BATCHCOHORT_SERVE_TOKEN)");
-            if (!Authorised(ctx, options.Token)) return Text(ctx, 401, "a valid token is needed (Authorization: Bearer <token>)");
-            if (runNow is null) return Text(ctx, 501, "this host cannot start runs");
-            if (store.Get(id) is null) return Text(ctx, 404, $"no schedule {id}");
+            if (options.Token is null) { await Text(ctx, 403, "write actions are disabled: start with --token (or BATCHCOHORT_SERVE_TOKEN)"); return; }
+            if (!Authorised(ctx, options.Token)) { await Text(ctx, 401, "a valid token is needed (Authorization: Bearer <token>)"); return; }
+            if (runNow is null) { await Text(ctx, 501, "this host cannot start runs"); return; }
+            bool known;
+            try { known = await source.HasScheduleAsync(id, ctx.RequestAborted); }
+            catch (ArgumentException e) { await Text(ctx, 400, e.Message); return; }
+            if (!known) { await Text(ctx, 404, $"no schedule {id}"); return; }
             string result;
-            try { result = runNow(id); }
-            catch (ArgumentException e) { return Text(ctx, 400, e.Message); }
-            return Text(ctx, result.StartsWith("started", StringComparison.Ordinal) ? 202 : 409, result);
+            try { result = await runNow(id); }
+            catch (ArgumentException e) { await Text(ctx, 400, e.Message); return; }
+            await Text(ctx, result.StartsWith("started", StringComparison.Ordinal) ? 202 : 409, result);
         });
     }
 
@@ -95,19 +102,22 @@ public static class StatusSite
         [".parquet"] = "application/vnd.apache.parquet",
     };
 
-    private static Task ServeFile(HttpContext ctx, ScheduleStore store, string schedule, string path)
+    private static async Task ServeFile(HttpContext ctx, IStatusSource source, string schedule, string path)
     {
-        var spec = store.Get(schedule);
-        if (spec is null) return Text(ctx, 404, $"no schedule {schedule}");
-        string root;
-        try { root = Path.GetFullPath(CohortManifest.Load(spec.Cohort).OutputDirectory); }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return Text(ctx, 404, "the cohort cannot be read"); }
+        string? outDir;
+        try { outDir = await source.OutputDirectoryAsync(schedule, ctx.RequestAborted); }
+        catch (ArgumentException) { outDir = null; }
+        if (outDir is null) { await Text(ctx, 404, $"no schedule {schedule}, or its cohort cannot be read"); return; }
+        var root = Path.GetFullPath(outDir);
         var full = Path.GetFullPath(Path.Combine(root, path));
         if (!full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(full)
             || !ContentTypes.TryGetValue(Path.GetExtension(full), out var type))
-            return Text(ctx, 404, "not found");
+        {
+            await Text(ctx, 404, "not found");
+            return;
+        }
         ctx.Response.ContentType = type;
-        return ctx.Response.SendFileAsync(full);
+        await ctx.Response.SendFileAsync(full);
     }
 
     private static Task Html(HttpContext ctx, string html)

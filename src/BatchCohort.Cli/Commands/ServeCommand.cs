@@ -48,7 +48,7 @@ public sealed class ServeCommand : ICliCommand
             using var serveLock = RunLock.TryLockFile(store.ServeLockPath)
                 ?? throw new IOException($"{store.ServeLockPath}: another `batchcohort serve` is running the schedules of {store.Home}");
             var launcher = Engine.Launcher();
-            var job = new NightlyJob(store, launcher, new FolderExportPublisher(), clock);
+            var job = new NightlyJob(store, launcher, new StorageExportPublisher(), clock);
             var sync = new object();
             void Log(string text) { lock (sync) output.WriteLine($"{clock.GetUtcNow():yyyy-MM-dd HH:mm:ss}Z {text}"); }
             var scheduler = new Scheduler(store, launcher, job, clock, Log);

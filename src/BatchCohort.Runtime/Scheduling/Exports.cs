@@ -1,13 +1,12 @@
 using System.Text.Json.Nodes;
-using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Coordination;
 using BatchCohort.Runtime.Storage;
 using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Scheduling;
 
-/// <summary>What to publish: a completed run's group/ outputs, to a destination (a folder; a blob prefix later).</summary>
-public sealed record ExportRequest(string OutputDirectory, string Destination, RunState Run);
+/// <summary>What to publish: a completed run's group/ outputs, to a destination (a folder, or a blob location az://…, https://…).</summary>
+public sealed record PublishRequest(string OutputDirectory, string Destination, RunState Run);
 
 /// <summary>
 /// The seam to the export publisher (latest/ + a dated copy + exports.json). A nightly run calls it after the group
@@ -15,84 +14,57 @@ public sealed record ExportRequest(string OutputDirectory, string Destination, R
 /// </summary>
 public interface IExportPublisher
 {
-    /// <summary>Publishes and returns where (a location a person can open).</summary>
-    Task<string> PublishAsync(ExportRequest request, CancellationToken ct);
+    /// <summary>Publishes and returns where (a location a person can open; never a secret).</summary>
+    Task<string> PublishAsync(PublishRequest request, CancellationToken ct);
 }
 
 /// <summary>
-/// Publishes to a local folder:
-/// <code>
-/// &lt;dest&gt;/&lt;run-id&gt;/…      the dated copy (run ids start with the UTC start time, 20261203T020000Z-…)
-/// &lt;dest&gt;/latest/…        the newest run's files
-/// &lt;dest&gt;/exports.json     index: latest run id, finish time, subject counts, pipeline version, SHA-256 of each file,
-///                         and every dated copy (newest first); written last, so a poller never sees it point at
-///                         files that are not all there
-/// </code>
+/// Publishes through the engine's <see cref="ExportPublisher"/> (a folder or a blob prefix alike: runs/&lt;time&gt;_&lt;run-id&gt;/,
+/// latest/, exports.json with SHA-256 of each file). The engine's run already publishes to the cohort's export
+/// location at the end of its group stage; when the destination's index already lists this run, nothing is copied
+/// again (so a schedule neither duplicates a dated copy nor rewrites latest/). Otherwise — another destination
+/// (<c>--export</c>), or the run's own publication failed — it publishes now.
 /// </summary>
-public sealed class FolderExportPublisher : IExportPublisher
+public sealed class StorageExportPublisher : IExportPublisher
 {
-    public const string IndexName = "exports.json";
-
-    public Task<string> PublishAsync(ExportRequest request, CancellationToken ct)
+    public async Task<string> PublishAsync(PublishRequest request, CancellationToken ct)
     {
-        var dest = Path.GetFullPath(request.Destination);
         var run = request.Run;
-        var files = run.Outputs.Where(o => o.StartsWith("group/", StringComparison.Ordinal))
-            .Select(o => (Rel: o["group/".Length..], Full: Path.Combine(request.OutputDirectory, o)))
-            .Where(f => File.Exists(f.Full)).ToList();
-        if (files.Count == 0) throw new IOException($"run {run.RunId} has no group outputs to publish");
-        try { Directory.CreateDirectory(dest); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        var files = run.Outputs.Where(o => o.StartsWith("group/", StringComparison.Ordinal)).Select(o => o["group/".Length..])
+            .Where(f => File.Exists(Path.Combine(request.OutputDirectory, "group", f))).ToList();
+        if (files.Count == 0) throw new ExportFailedException($"run {run.RunId} has no group outputs to publish");
+        IStorageLocation dest;
+        try { dest = StorageLocation.Open(request.Destination); }
+        catch (StorageException e) { throw new ExportFailedException($"failed to publish to {StorageLocation.Redact(request.Destination)}: {e.Message}", e); }
+        if (await ListsRunAsync(dest, run.RunId, ct)) return dest.Display;
+        var result = await ExportPublisher.PublishAsync(new ExportRequest
         {
-            throw new IOException($"export destination {dest} is not reachable: {e.Message}", e);
-        }
+            SourceFolder = Path.Combine(request.OutputDirectory, "group"), Files = files, Cohort = run.Cohort, RunId = run.RunId,
+            FinishedAt = run.FinishedAt ?? DateTimeOffset.UtcNow, PipelineVersion = run.PipelineVersion, PipelineHash = run.PipelineHash,
+            Subjects = run.Subjects.Count,
+            Measured = run.Subjects.Count(x => x.Status == SubjectStatus.Done),
+            FromCache = run.Subjects.Count(x => x.Status == SubjectStatus.Done && x.FromCache),
+            Failed = run.Subjects.Count(x => x.Status == SubjectStatus.Failed),
+        }, dest, ct);
+        return result.Destination;
+    }
 
-        var hashes = new JsonObject();
-        var dated = Path.Combine(dest, run.RunId);
-        foreach (var (rel, full) in files)
+    /// <summary>True when the destination's exports.json lists the run (with every file); false when not, or unreadable.</summary>
+    private static async Task<bool> ListsRunAsync(IStorageLocation dest, string runId, CancellationToken ct)
+    {
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            AtomicFile.Copy(full, Path.Combine(dated, rel));
-            hashes[rel] = ContentHash.OfFile(full, ct);
-        }
-        // latest/: fill a fresh folder, then swap it in (the index still names the previous run until the end).
-        var staging = Path.Combine(dest, ".latest-" + Guid.NewGuid().ToString("N")[..8]);
-        foreach (var (rel, full) in files) AtomicFile.Copy(full, Path.Combine(staging, rel));
-        var latest = Path.Combine(dest, "latest");
-        var old = Path.Combine(dest, ".latest-old-" + Guid.NewGuid().ToString("N")[..8]);
-        if (Directory.Exists(latest)) Directory.Move(latest, old);
-        Directory.Move(staging, latest);
-        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
-
-        var indexPath = Path.Combine(dest, IndexName);
-        var runs = new JsonArray();
-        runs.Add(new JsonObject { ["runId"] = run.RunId, ["finishedAt"] = run.FinishedAt?.ToString("O"), ["path"] = run.RunId + "/" });
-        if (File.Exists(indexPath) && JsonNode.Parse(File.ReadAllText(indexPath))?["runs"] is JsonArray previous)
-            foreach (var r in previous)
-                if (r?["runId"]?.GetValue<string>() is { } id && id != run.RunId && Directory.Exists(Path.Combine(dest, id)))
-                    runs.Add(r.DeepClone());
-        var index = new JsonObject
-        {
-            ["latest"] = new JsonObject
+            var index = await dest.ReadAsync(ExportPublisher.IndexName, 64L << 20, ct);
+            if (index is null || JsonNode.Parse(index.Content)?["runs"] is not JsonArray runs) return false;
+            foreach (var r in runs.OfType<JsonObject>())
             {
-                ["runId"] = run.RunId,
-                ["cohort"] = run.Cohort,
-                ["finishedAt"] = run.FinishedAt?.ToString("O"),
-                ["pipelineVersion"] = run.PipelineVersion,
-                ["generator"] = run.Generator,
-                ["subjects"] = new JsonObject
-                {
-                    ["total"] = run.Subjects.Count,
-                    ["done"] = run.Subjects.Count(s => s.Status == SubjectStatus.Done),
-                    ["failed"] = run.Subjects.Count(s => s.Status == SubjectStatus.Failed),
-                },
-                ["path"] = "latest/",
-                ["dated"] = run.RunId + "/",
-                ["files"] = hashes,
-            },
-            ["runs"] = runs,
-        };
-        AtomicFile.WriteAllText(indexPath, index.ToJsonString(Json.Options) + "\n");
-        return Task.FromResult(dest);
+                if (r["runId"]?.GetValue<string>() != runId || r["path"]?.GetValue<string>() is not { } path) continue;
+                foreach (var f in (r["files"] as JsonArray ?? new JsonArray()).OfType<JsonObject>())
+                    if (f["path"]?.GetValue<string>() is not { } p || await dest.GetInfoAsync(path.TrimEnd('/') + "/" + p, ct) is null) return false;
+                return true;
+            }
+            return false;
+        }
+        catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException) { return false; }
     }
 }

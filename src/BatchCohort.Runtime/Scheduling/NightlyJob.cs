@@ -14,8 +14,10 @@ namespace BatchCohort.Runtime.Scheduling;
 /// record the run in the schedule's history (counts, durations, failures with reasons, what changed since the previous
 /// run) and POST a summary to the schedule's webhook. A failure at any step is recorded, never thrown: the next night
 /// runs regardless. A subject that fails is named in the record; the others are measured as usual.
+/// Embedded mode runs it whole (<see cref="RunAsync"/>, history in the <see cref="ScheduleStore"/>); a cluster's schedule
+/// grain starts the run itself and calls <see cref="CompleteAsync"/> when the run has ended (history in grain state).
 /// </summary>
-public sealed class NightlyJob(ScheduleStore store, IRunLauncher launcher, IExportPublisher publisher, TimeProvider? time = null, HttpClient? http = null)
+public sealed class NightlyJob(ScheduleStore? store, IRunLauncher? launcher, IExportPublisher publisher, TimeProvider? time = null, HttpClient? http = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private static readonly HttpClient DefaultHttp = new() { Timeout = TimeSpan.FromSeconds(10) };
@@ -25,6 +27,7 @@ public sealed class NightlyJob(ScheduleStore store, IRunLauncher launcher, IExpo
     /// <summary>Runs it to the end. Throws only <see cref="RunAlreadyGoingException"/> (nothing was done) and cancellation.</summary>
     public async Task<NightRecord> RunAsync(ScheduleSpec spec, DateOnly? night, string trigger, CancellationToken ct)
     {
+        if (launcher is null) throw new InvalidOperationException("this nightly job has no run launcher");
         var started = _time.GetUtcNow();
         var total = Stopwatch.StartNew();
         LaunchedRun launched;
@@ -38,20 +41,31 @@ public sealed class NightlyJob(ScheduleStore store, IRunLauncher launcher, IExpo
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
         catch (Exception e)
         {
-            var failed = new NightRecord
-            {
-                ScheduleId = spec.Id, CohortName = spec.CohortName, Cohort = spec.Cohort, Night = night, Trigger = trigger,
-                RunId = RunState.NewRunId(started), Outcome = NightOutcome.Failed, StartedAt = started, FinishedAt = _time.GetUtcNow(),
-                Seconds = Seconds.Of(total), Error = OneLine(e.Message), OutputDirectory = outDir,
-            };
-            return await Finish(spec, failed, ct);
+            return await Finish(spec, Failed(spec, night, trigger, started, Seconds.Of(total), e.Message, outDir), ct);
         }
         if (launched.Interrupted) ct.ThrowIfCancellationRequested();
-        var measureSeconds = Seconds.Of(total);
-        var state = launched.State;
+        var rec = await CompleteAsync(spec, night, trigger, started, launched.State, launched.OutputDirectory, Seconds.Of(total), ct);
+        return await Finish(spec, rec with { Seconds = Seconds.Of(total) }, ct);
+    }
 
+    /// <summary>The record of a night whose run could not be started (e.g. the manifest broke): outcome failed.</summary>
+    public NightRecord Failed(ScheduleSpec spec, DateOnly? night, string trigger, DateTimeOffset started, double seconds, string error, string? outputDirectory) => new()
+    {
+        ScheduleId = spec.Id, CohortName = spec.CohortName, Cohort = spec.Cohort, Night = night, Trigger = trigger,
+        RunId = RunState.NewRunId(started), Outcome = NightOutcome.Failed, StartedAt = started, FinishedAt = _time.GetUtcNow(),
+        Seconds = seconds, Error = OneLine(error), OutputDirectory = outputDirectory,
+    };
+
+    /// <summary>
+    /// After the engine's run ended: what changed since the previous completed run, the exports published (through
+    /// <see cref="IExportPublisher"/>; a failure is recorded as publish-failed, the measurements stay), the outcome, and
+    /// the webhook. Returns the record; the caller keeps it (files in embedded mode, grain state in a cluster).
+    /// </summary>
+    public async Task<NightRecord> CompleteAsync(ScheduleSpec spec, DateOnly? night, string trigger, DateTimeOffset started, RunState state,
+        string outputDirectory, double measureSeconds, CancellationToken ct)
+    {
         // what changed since the previous completed run of this cohort
-        var previous = PreviousRun(launched.OutputDirectory, state.RunId);
+        var previous = PreviousRun(outputDirectory, state.RunId);
         var prev = previous?.Subjects.ToDictionary(s => s.Id, StringComparer.Ordinal) ?? new Dictionary<string, SubjectState>(StringComparer.Ordinal);
         var cur = state.Subjects.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var added = previous is null ? new List<string>() : cur.Keys.Where(k => !prev.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
@@ -59,17 +73,20 @@ public sealed class NightlyJob(ScheduleStore store, IRunLauncher launcher, IExpo
         var changed = cur.Values.Where(s => prev.TryGetValue(s.Id, out var p) && p.CacheKey is not null && s.CacheKey is not null && p.CacheKey != s.CacheKey)
             .Select(s => s.Id).Order(StringComparer.Ordinal).ToList();
 
-        // publish
+        // publish: the schedule's --export, else the cohort's export location, else <output>/exports
         var pubWatch = Stopwatch.StartNew();
         PublishRecord publish;
         if (state.Status != RunState.Completed)
             publish = new PublishRecord(PublishRecord.Skipped, null, $"the run ended {state.Status}");
         else
         {
-            var dest = spec.Export ?? Path.Combine(launched.OutputDirectory, "exports");
-            try { publish = new PublishRecord(PublishRecord.Published, await publisher.PublishAsync(new ExportRequest(launched.OutputDirectory, dest, state), ct), null); }
+            string? manifestExports = null;
+            try { manifestExports = CohortManifest.Load(spec.Cohort).ExportLocation; }
+            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { }
+            var dest = spec.Export ?? manifestExports ?? Path.Combine(outputDirectory, "exports");
+            try { publish = new PublishRecord(PublishRecord.Published, await publisher.PublishAsync(new PublishRequest(outputDirectory, dest, state), ct), null); }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
-            catch (Exception e) { publish = new PublishRecord(PublishRecord.Failed, dest, OneLine(e.Message)); }
+            catch (Exception e) { publish = new PublishRecord(PublishRecord.Failed, Storage.StorageLocation.Redact(dest), OneLine(e.Message)); }
         }
 
         var failures = state.Subjects.Where(s => s.Status == SubjectStatus.Failed)
@@ -78,26 +95,31 @@ public sealed class NightlyJob(ScheduleStore store, IRunLauncher launcher, IExpo
             : publish.Status == PublishRecord.Failed ? NightOutcome.PublishFailed
             : failures.Count > 0 ? NightOutcome.Failures
             : NightOutcome.Succeeded;
+        var finished = _time.GetUtcNow();
         var record = new NightRecord
         {
             ScheduleId = spec.Id, CohortName = spec.CohortName, Cohort = spec.Cohort, Night = night, Trigger = trigger,
-            RunId = state.RunId, Outcome = outcome, StartedAt = started, FinishedAt = _time.GetUtcNow(),
-            Seconds = Seconds.Of(total), MeasureSeconds = measureSeconds, PublishSeconds = Seconds.Of(pubWatch),
+            RunId = state.RunId, Outcome = outcome, StartedAt = started, FinishedAt = finished,
+            Seconds = Math.Round((finished - started).TotalSeconds, 3), MeasureSeconds = measureSeconds, PublishSeconds = Seconds.Of(pubWatch),
             Total = state.Subjects.Count,
             Measured = state.Subjects.Count(s => s.Status == SubjectStatus.Done && !s.FromCache),
             Cached = state.Subjects.Count(s => s.Status == SubjectStatus.Done && s.FromCache),
             Failed = failures.Count,
             Added = added, Changed = changed, Removed = removed, PreviousRunId = previous?.RunId,
-            Failures = failures, Publish = publish, OutputDirectory = launched.OutputDirectory,
+            Failures = failures, Publish = publish, OutputDirectory = outputDirectory,
             Error = state.Status != RunState.Completed ? $"the run ended {state.Status}" : null,
         };
-        return await Finish(spec, record, ct);
+        return await NotifyAsync(spec, record, ct);
     }
+
+    /// <summary>POSTs the summary to the schedule's webhook (if any) and returns the record with the delivery noted.</summary>
+    public async Task<NightRecord> NotifyAsync(ScheduleSpec spec, NightRecord record, CancellationToken ct) =>
+        spec.Webhook is { } url && record.Webhook is null ? record with { Webhook = await Webhook.PostAsync(http ?? DefaultHttp, url, Summary(record), ct) } : record;
 
     private async Task<NightRecord> Finish(ScheduleSpec spec, NightRecord record, CancellationToken ct)
     {
-        if (spec.Webhook is { } url) record = record with { Webhook = await Webhook.PostAsync(http ?? DefaultHttp, url, Summary(record), ct) };
-        store.Record(record);
+        record = await NotifyAsync(spec, record, ct);
+        store?.Record(record);
         return record;
     }
 

@@ -153,14 +153,20 @@ public sealed class ScheduleStore
     /// <summary>A new id: the cohort name (letters, digits, '-') and 4 hex digits, e.g. demo-3fa2.</summary>
     public string NewId(string cohortName)
     {
+        while (true)
+        {
+            var id = NewIdFor(cohortName);
+            if (!File.Exists(SpecPath(id))) return id;
+        }
+    }
+
+    /// <summary>A candidate id for a cohort (the caller checks it is not taken).</summary>
+    public static string NewIdFor(string cohortName)
+    {
         var slug = new string(cohortName.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-');
         if (slug.Length == 0) slug = "cohort";
         if (slug.Length > 32) slug = slug[..32].TrimEnd('-');
-        while (true)
-        {
-            var id = $"{slug}-{Guid.NewGuid().ToString("N")[..4]}";
-            if (!File.Exists(SpecPath(id))) return id;
-        }
+        return $"{slug}-{Guid.NewGuid().ToString("N")[..4]}";
     }
 
     private static void CheckId(string id)

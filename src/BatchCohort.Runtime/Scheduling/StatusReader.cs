@@ -91,7 +91,11 @@ public sealed class StatusReader(ScheduleStore store, TimeProvider? time = null)
         return views;
     }
 
-    private static RunView View(ScheduleSpec spec, string outDir, RunState s, NightRecord? h, bool latestCompleted)
+    private static RunView View(ScheduleSpec spec, string outDir, RunState s, NightRecord? h, bool latestCompleted) =>
+        View(spec.Id, spec.CohortName, outDir, s, h, latestCompleted);
+
+    /// <summary>One run as the page shows it (also used for a cluster's runs, whose state comes from the grains).</summary>
+    public static RunView View(string scheduleId, string cohortName, string outDir, RunState s, NightRecord? h, bool latestCompleted)
     {
         int done = 0, cached = 0, failed = 0, running = 0, pending = 0;
         var subjects = new List<SubjectView>(s.Subjects.Count);
@@ -106,7 +110,7 @@ public sealed class StatusReader(ScheduleStore store, TimeProvider? time = null)
             }
             var qcRel = $"sub-{x.Label}/anat/sub-{x.Label}_qc.png";
             subjects.Add(new SubjectView(x.Id, x.Label, x.Status.ToString().ToLowerInvariant(), x.Reason, x.Seconds, x.Attempts, x.FromCache,
-                x.Status == SubjectStatus.Done && File.Exists(Path.Combine(outDir, qcRel)) ? $"/files/{spec.Id}/{qcRel}" : null));
+                x.Status == SubjectStatus.Done && File.Exists(Path.Combine(outDir, qcRel)) ? $"/files/{scheduleId}/{qcRel}" : null));
         }
         string status = s.Status switch
         {
@@ -115,8 +119,8 @@ public sealed class StatusReader(ScheduleStore store, TimeProvider? time = null)
             _ => h is not null && h.Outcome is NightOutcome.Failed or NightOutcome.PublishFailed ? "failed" : "finished",
         };
         string? report = null;
-        if (latestCompleted && File.Exists(Path.Combine(outDir, "group", "report.html"))) report = $"/files/{spec.Id}/group/report.html";
-        else if (spec.Export is null && File.Exists(Path.Combine(outDir, "exports", s.RunId, "report.html"))) report = $"/files/{spec.Id}/exports/{s.RunId}/report.html";
+        if (latestCompleted && File.Exists(Path.Combine(outDir, "group", "report.html"))) report = $"/files/{scheduleId}/group/report.html";
+        
         var changes = new List<string>();
         if (h is not null)
         {
@@ -125,7 +129,59 @@ public sealed class StatusReader(ScheduleStore store, TimeProvider? time = null)
             if (h.Removed.Count > 0) changes.Add($"removed: {string.Join(", ", h.Removed)}");
         }
         string? publish = h?.Publish is { } p ? (p.Status == PublishRecord.Failed ? $"failed: {p.Error}" : p.Status) : null;
-        return new RunView(spec.Id, spec.CohortName, s.RunId, status, s.Status, h?.Outcome, s.StartedAt, s.FinishedAt,
+        return new RunView(scheduleId, cohortName, s.RunId, status, s.Status, h?.Outcome, s.StartedAt, s.FinishedAt,
             s.Subjects.Count, done, cached, failed, running, pending, report, publish, changes, subjects);
     }
+}
+
+/// <summary>
+/// Where the status site gets its data: this machine's files (<see cref="FileStatusSource"/>, <c>batchcohort serve</c>)
+/// or a cluster's grains (<c>batchcohort silo --http</c>).
+/// </summary>
+public interface IStatusSource
+{
+    Task<StatusSnapshot> ReadAsync(CancellationToken ct);
+
+    Task<RunView?> RunAsync(string scheduleId, string runId, CancellationToken ct);
+
+    /// <summary>The schedule's cohort output folder (for its reports and QC pictures), or null when there is no such schedule.</summary>
+    Task<string?> OutputDirectoryAsync(string scheduleId, CancellationToken ct);
+
+    Task<bool> HasScheduleAsync(string scheduleId, CancellationToken ct);
+}
+
+/// <summary>The status of one machine's schedules, from files (embedded mode).</summary>
+public sealed class FileStatusSource(ScheduleStore store, TimeProvider? time = null) : IStatusSource
+{
+    private readonly StatusReader _reader = new(store, time);
+
+    public Task<StatusSnapshot> ReadAsync(CancellationToken ct) => Task.FromResult(_reader.Read());
+
+    public Task<RunView?> RunAsync(string scheduleId, string runId, CancellationToken ct) => Task.FromResult(_reader.Run(scheduleId, runId));
+
+    public Task<string?> OutputDirectoryAsync(string scheduleId, CancellationToken ct)
+    {
+        if (store.Get(scheduleId) is not { } spec) return Task.FromResult<string?>(null);
+        try { return Task.FromResult<string?>(CohortManifest.Load(spec.Cohort).OutputDirectory); }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return Task.FromResult<string?>(null); }
+    }
+
+    public Task<bool> HasScheduleAsync(string scheduleId, CancellationToken ct) => Task.FromResult(store.Get(scheduleId) is not null);
+}
+
+/// <summary>
+/// A cluster schedule as its grain describes it (what <c>schedule list --cluster</c> and the silo's status page show):
+/// the schedule, what its grain remembers, the next run by the rules, the run going now, and its recent history.
+/// It crosses the wire as JSON (the same documents as the embedded files).
+/// </summary>
+public sealed record ScheduleInfo
+{
+    public required ScheduleSpec Spec { get; init; }
+    public required ScheduleState State { get; init; }
+    public DateTimeOffset? NextRun { get; init; }
+    /// <summary>The run this schedule started and is following (not finished yet), or null.</summary>
+    public string? RunningRunId { get; init; }
+    /// <summary>Newest first.</summary>
+    public IReadOnlyList<NightRecord> History { get; init; } = Array.Empty<NightRecord>();
+    public string? Problem { get; init; }
 }

@@ -10,8 +10,8 @@ using BatchCohort.TestSupport;
 namespace BatchCohort.Cli.Tests.Scheduling;
 
 /// <summary>
-/// Scheduled nights end to end in one process: the real engine (the CLI's Engine.Launcher), the real cache, the folder export
-/// publisher and the fast test measurer, driven by the scheduler with a controllable clock.
+/// Scheduled nights end to end in one process: the real engine (the CLI's Engine.Launcher), the real cache, the
+/// engine's export publisher (<see cref="StorageExportPublisher"/> over ExportPublisher) and the fast test measurer, driven by the scheduler with a controllable clock.
 /// </summary>
 public class NightlyRunTests
 {
@@ -31,7 +31,7 @@ public class NightlyRunTests
         store.Add(spec);
         var clock = new ManualTimeProvider(T("2026-12-01T12:00:00Z"));
         var launcher = Engine.Launcher(() => new CountingTestMeasurer(d["markers.txt"], 0, "test-pipeline-1"));
-        var scheduler = new Scheduler(store, launcher, new NightlyJob(store, launcher, new FolderExportPublisher(), clock), clock);
+        var scheduler = new Scheduler(store, launcher, new NightlyJob(store, launcher, new StorageExportPublisher(), clock), clock);
         return new Rig(d, store, spec, clock, scheduler);
     }
 
@@ -92,12 +92,17 @@ public class NightlyRunTests
         var index = JsonNode.Parse(File.ReadAllText(Path.Combine(exports, "exports.json")))!;
         Assert.Equal(second.RunId, (string)index["latest"]!["runId"]!);
         Assert.Equal(new[] { second.RunId, first.RunId }, index["runs"]!.AsArray().Select(x => (string)x!["runId"]!).ToArray());
-        Assert.Equal(n, CsvRows(Path.Combine(exports, first.RunId, "measures.csv")));
-        Assert.Equal(n + 2, CsvRows(Path.Combine(exports, second.RunId, "measures.csv")));
+        // each run's dated copy, where the index says it is (runs/<finish time>_<run-id>/)
+        string Dated(string runId) => Path.Combine(exports, (string)index["runs"]!.AsArray().Single(x => (string)x!["runId"]! == runId)!["path"]!, "measures.csv");
+        Assert.EndsWith("_" + first.RunId + "/measures.csv", Dated(first.RunId).Replace('\\', '/'), StringComparison.Ordinal);
+        Assert.Equal(n, CsvRows(Dated(first.RunId)));
+        Assert.Equal(n + 2, CsvRows(Dated(second.RunId)));
         Assert.Equal(File.ReadAllText(d["cohort/out/group/measures.csv"]), File.ReadAllText(Path.Combine(exports, "latest", "measures.csv")));
         // the index's hashes are the files' SHA-256 (checked with sha256sum, an independent tool)
         var sha = ExternalTool.Check("sha256sum", new[] { Path.Combine(exports, "latest", "measures.csv") }).Split(' ')[0];
-        Assert.Equal(sha, (string)index["latest"]!["files"]!["measures.csv"]!);
+        Assert.Equal(sha, (string)index["latest"]!["files"]!.AsArray().Single(f => (string)f!["path"]! == "measures.csv")!["sha256"]!);
+        // published once per run: the engine's run published it, the schedule found it in the index and copied nothing again
+        Assert.Equal(2, Directory.GetDirectories(Path.Combine(exports, "runs")).Length);
         // the history has both nights, newest first
         Assert.Equal(new[] { second.RunId, first.RunId }, r.Store.History(r.Spec.Id).Select(h => h.RunId).ToArray());
     }

@@ -44,7 +44,7 @@ public class SchedulerTests
 
     private sealed class NoPublisher : IExportPublisher
     {
-        public Task<string> PublishAsync(ExportRequest request, CancellationToken ct) => Task.FromResult("nowhere");
+        public Task<string> PublishAsync(PublishRequest request, CancellationToken ct) => Task.FromResult("nowhere");
     }
 
     private static DateTimeOffset T(string iso) => DateTimeOffset.Parse(iso, System.Globalization.CultureInfo.InvariantCulture);
