@@ -18,6 +18,23 @@ public sealed class ClusterClient : IAsyncDisposable
     public ClusterConnection Connection { get; }
     public IGrainFactory Grains { get; }
 
+    /// <summary>
+    /// An idempotent read (a run's view, the run list), retried when the call was routed to a silo that has just died:
+    /// right after a failover a fresh client may still address the dead silo (connection refused or a timeout) until
+    /// membership tells it otherwise. Up to 5 attempts, 0.5 s × attempt apart.
+    /// </summary>
+    public static async Task<T> ReadAsync<T>(Func<Task<T>> read, CancellationToken ct = default)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try { return await read(); }
+            catch (Exception e) when (attempt < 5 && e is TimeoutException or Orleans.Runtime.OrleansMessageRejectionException or Orleans.Runtime.SiloUnavailableException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), ct);
+            }
+        }
+    }
+
     /// <summary>Connects within 30 s or throws an <see cref="IOException"/> naming the backend (no secret) and the problem.</summary>
     public static async Task<ClusterClient> ConnectAsync(ClusterConnection c, ClusterNames names, CancellationToken ct)
     {

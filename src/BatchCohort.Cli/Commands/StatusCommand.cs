@@ -21,13 +21,13 @@ public sealed class StatusCommand : ICliCommand
             await using var client = await ClusterClient.ConnectAsync(c, ClusterOptions.Names(parse.GetValue(clusterId)), ct);
             if (parse.GetValue(run) is not { } id)
             {
-                var runs = await client.Grains.GetGrain<IRunDirectoryGrain>(0).List();
+                var runs = await ClusterClient.ReadAsync(() => client.Grains.GetGrain<IRunDirectoryGrain>(0).List(), ct);
                 if (runs.Length == 0) output.WriteLine($"no runs in {c.Display}");
                 foreach (var r in runs.OrderBy(r => r.StartedAt))
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.RunId}  {r.Status,-11}  {r.Cohort}  {r.OutputDirectory}"));
                 return ExitCodes.Ok;
             }
-            var view = await client.Grains.GetGrain<ICohortRunGrain>(id).GetView()
+            var view = await ClusterClient.ReadAsync(() => client.Grains.GetGrain<ICohortRunGrain>(id).GetView(), ct)
                 ?? throw new ArgumentException($"no run {id} in {c.Display}");
             Print(view, output);
             return ExitCodes.Ok;
