@@ -28,35 +28,22 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
 {
     private AzuriteServer Az => azurite.Server!;
 
-    private static string CliDll
-    {
-        get
-        {
-            var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
-            var p = Repo.Path_("src", "BatchCohort.Cli", "bin", config, "net10.0", "batchcohort.dll");
-            return File.Exists(p) ? p : Path.Combine(AppContext.BaseDirectory, "batchcohort.dll");
-        }
-    }
+    /// <summary>`batchcohort` as a process (<see cref="CliProcess"/>) with this class's Azurite credentials and its own
+    /// staging and scratch folders; <paramref name="env"/> overrides (an empty measurer variable: the real pipeline).</summary>
+    private Process Start(TempDir d, int delayMs, Dictionary<string, string>? env, params string[] args) =>
+        CliProcess.Start(d, delayMs, EnvFor(d, env), args);
 
-    private Process Start(TempDir d, int delayMs, Dictionary<string, string>? env, params string[] args)
+    private Dictionary<string, string> EnvFor(TempDir d, Dictionary<string, string>? env)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var all = new Dictionary<string, string>
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = d.FullName,
+            ["AZURE_STORAGE_CONNECTION_STRING"] = Az.ConnectionString,
+            ["BATCHCOHORT_STAGING"] = d["staging"],
+            ["BATCHCOHORT_SCRATCH"] = d["scratch"],
+            ["BATCHCOHORT_STORAGE_RETRIES"] = "1",
         };
-        psi.ArgumentList.Add(CliDll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment[MeasurerFactory.EnvironmentVariable] = typeof(CountingTestMeasurer).Assembly.Location + ":" + typeof(CountingTestMeasurer).FullName;
-        psi.Environment["BATCHCOHORT_TEST_MARKERS"] = d["markers.txt"];
-        psi.Environment["BATCHCOHORT_TEST_DELAY_MS"] = delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["AZURE_STORAGE_CONNECTION_STRING"] = Az.ConnectionString;
-        psi.Environment["BATCHCOHORT_STAGING"] = d["staging"];
-        psi.Environment["BATCHCOHORT_SCRATCH"] = d["scratch"];
-        psi.Environment["BATCHCOHORT_STORAGE_RETRIES"] = "1";
-        foreach (var (k, v) in env ?? new())
-            if (v.Length == 0) psi.Environment.Remove(k); else psi.Environment[k] = v;
-        return Process.Start(psi)!;
+        foreach (var (k, v) in env ?? new()) all[k] = v;
+        return all;
     }
 
     private sealed record Result(int Code, string Stdout, string Stderr)
@@ -68,13 +55,8 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
 
     private async Task<Result> Run(TempDir d, Dictionary<string, string>? env, int seconds, params string[] args)
     {
-        using var p = Start(d, 0, env, args);
-        var so = p.StandardOutput.ReadToEndAsync();
-        var se = p.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        try { await p.WaitForExitAsync(limit.Token); }
-        catch (OperationCanceledException) { p.Kill(true); throw new TimeoutException($"batchcohort {args[0]} did not finish in {seconds} s"); }
-        return new Result(p.ExitCode, await so, await se);
+        var r = await CliProcess.RunToEnd(d, 0, EnvFor(d, env), TimeSpan.FromSeconds(seconds), args);
+        return new Result(r.Code, r.Stdout, r.Stderr);
     }
 
     private BlobServiceClient Service => new(Az.ConnectionString, new BlobClientOptions(BlobClientOptions.ServiceVersion.V2025_11_05));
