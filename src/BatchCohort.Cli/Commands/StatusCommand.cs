@@ -17,7 +17,7 @@ public sealed class StatusCommand : ICliCommand
         cmd.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var c = ClusterConnection.Parse(parse.GetValue(cluster)!);
+            var c = ClusterOptions.Resolve(parse.GetValue(cluster), required: true)!;
             await using var client = await ClusterClient.ConnectAsync(c, ClusterOptions.Names(parse.GetValue(clusterId)), ct);
             if (parse.GetValue(run) is not { } id)
             {
