@@ -20,7 +20,7 @@ namespace BatchCohort.Neuro.Pipeline;
 public static class SubjectPipeline
 {
     /// <summary>Pipeline version: part of every cache key and of dataset_description.json. Bump when numbers change.</summary>
-    public const string Version = "0.3.0";
+    public const string Version = "0.3.1";
 
     /// <summary>Loads NIfTI, Analyze or a DICOM file/folder and runs the pipeline. Unreadable input is a failed result.</summary>
     public static SubjectResult Run(string subjectId, string inputPath, Atlas atlas, PipelineSettings? settings = null)
