@@ -91,6 +91,41 @@ public class BrokenSubjectQcTests
     }
 
     /// <summary>
+    /// Half a head outside the field of view, cut along each axis and from either side (the upper 45 % only is in
+    /// AtlasIndependenceTests): failed with a reason that names the field of view, or flagged at its edge.
+    /// </summary>
+    [Theory]
+    [InlineData(0, true)]    // left half only
+    [InlineData(1, false)]   // front half only
+    [InlineData(2, true)]    // lower half only: the vertex and most of the cerebrum cut off
+    public void Half_a_head_cut_along_any_axis_is_refused_or_flagged(int axis, bool keepLow)
+    {
+        var (img, _) = Normal.Value;
+        var s = img.Shape;
+        int[] n = { s.X, s.Y, s.Z };
+        // the cut through the head's centre of mass along this axis
+        double sum = 0, sw = 0;
+        for (int z = 0; z < s.Z; z++) for (int y = 0; y < s.Y; y++) for (int x = 0; x < s.X; x++)
+        {
+            float v = img.Data[s.Index(x, y, z)];
+            sum += v * (axis == 0 ? x : axis == 1 ? y : z); sw += v;
+        }
+        int mid = (int)Math.Round(sum / sw);
+        int lo = keepLow ? 0 : mid, hi = keepLow ? mid : n[axis];
+        var ns = new Shape3(axis == 0 ? hi - lo : s.X, axis == 1 ? hi - lo : s.Y, axis == 2 ? hi - lo : s.Z);
+        var data = new float[ns.Count];
+        for (int z = 0; z < ns.Z; z++) for (int y = 0; y < ns.Y; y++) for (int x = 0; x < ns.X; x++)
+            data[ns.Index(x, y, z)] = img.Data[s.Index(x + (axis == 0 ? lo : 0), y + (axis == 1 ? lo : 0), z + (axis == 2 ? lo : 0))];
+        var origin = img.Affine.Apply(axis == 0 ? lo : 0, axis == 1 ? lo : 0, axis == 2 ? lo : 0);
+        var a = img.Affine;
+        var cut = new Volume(ns, data, new Affine(new[] { a[0, 0], a[0, 1], a[0, 2], origin.X, a[1, 0], a[1, 1], a[1, 2], origin.Y, a[2, 0], a[2, 1], a[2, 2], origin.Z, 0, 0, 0, 1 }));
+        var r = SubjectPipeline.Run("half", cut, AtlasLibrary.Phantom());
+        _out.WriteLine($"axis {axis}, voxels {lo}..{hi - 1} of {n[axis]} kept: " + (r.Success ? $"MEASURED ICV {r.Measures!.IcvMl:F0} [{r.Measures.QcFlags}]" : $"failed at {r.FailedStep}: {r.FailureReason}"));
+        if (r.Success) Assert.Contains("icv_at_fov_edge", r.Measures!.QcFlags);
+        else Assert.Contains("field of view", r.FailureReason);
+    }
+
+    /// <summary>
     /// A head whose inside is scrambled: the outline, scalp and skull are the subject's, but 8 mm blocks inside the
     /// unbroken run's intracranial mask are shuffled among themselves (head-like intensities, CSF/GM/WM all present,
     /// no brain). It registers (the outline is a head); it must not be measured as one without a flag.
