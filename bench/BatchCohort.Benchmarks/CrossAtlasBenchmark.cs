@@ -52,7 +52,7 @@ public sealed class CrossAtlasBenchmark : IBenchmark
                 if (truthIcv is double ti) e += F($" ICVerr {(m.IcvMl / ti - 1) * 100,6:+0.0;-0.0}%");
                 if (truthBrain is double tb) e += F($" brainErr {(m.BrainMl / tb - 1) * 100,6:+0.0;-0.0}%");
                 if (truthMask is double tm) e += F($" maskErr {(maskMl / tm - 1) * 100,6:+0.0;-0.0}%");
-                Console.WriteLine(F($"{name,-22} {a.Name,-8} ICV {m.IcvMl,7:F1} eTIV {m.EtivMl,7:F1} brain {m.BrainMl,7:F1} mask {maskMl,7:F1} GM {m.GmMl,6:F0} WM {m.WmMl,6:F0} head {m.HeadMl,6:F0} MI {m.QcSimilarity:F2} dice {m.QcAtlasDice:F3} cut {m.QcBrainCut:F3} gw {m.QcGreyWhiteContrast:F2}{(m.QcMirrored ? " mirrored" : "")} flags [{m.QcFlags}] {sw.Elapsed.TotalSeconds:F1}s{e}"));
+                Console.WriteLine(F($"{name,-22} {a.Name,-8} ICV {m.IcvMl,7:F1} eTIV {m.EtivMl,7:F1} brain {m.BrainMl,7:F1} mask {maskMl,7:F1} GM {m.GmMl,6:F0} WM {m.WmMl,6:F0} head {m.HeadMl,6:F0} MI {m.QcSimilarity:F2} margin {m.QcOrientationMargin:F3} dice {m.QcAtlasDice:F3} cut {m.QcBrainCut:F3} gw {m.QcGreyWhiteContrast:F2}{(m.QcMirrored ? " mirrored" : "")} flags [{m.QcFlags}] {sw.Elapsed.TotalSeconds:F1}s{e}"));
                 if (truthIcv is double t1) errs.Add((name, a.Name, m.IcvMl / t1 - 1, truthBrain is double t2 ? m.BrainMl / t2 - 1 : double.NaN));
             }
             if (res.Values.All(r => r.Success))
@@ -79,11 +79,25 @@ public sealed class CrossAtlasBenchmark : IBenchmark
                     var corners = RegistrationBenchmark.BrainCorners(src.BrainMask.ToVolume());
                     foreach (var a in atlases)
                     {
-                        var prepared = Imaging.Registration.RegistrationAtlas.Prepare(a.Head, a.HeadMask, a.IcvMask);
-                        var r = Imaging.Registration.AffineRegistration.Register(prepared, v);
+                        var regSettings = Imaging.Registration.AffineRegistrationSettings.Default;
+                        var prepared = Imaging.Registration.RegistrationAtlas.Prepare(a.Head, a.HeadMask, a.IcvMask, regSettings);
+                        var r = Imaging.Registration.AffineRegistration.Register(prepared, v, regSettings);
                         string err = a == src ? F($"corner error {RegistrationBenchmark.CornerError(corners, r.AtlasToSubject, truth):F1} mm") : "";
-                        Console.WriteLine(F($"{src.Name}:{plan.Id} with {a.Name}: {(r.Success ? "ok" : r.FailureReason)} det {r.AtlasToSubject.Determinant3:F3} (truth {truth.Determinant3:F3}) MI {r.FinalSimilarity:F3} start '{r.StartCandidate}' {err}"));
-                        if (a == src && args.Contains("--measure"))
+                        // across anatomies: do the atlas's right, anterior and superior axes land where the truth puts them? (degrees)
+                        var (aR, aA, aS) = AxisAngles(r.AtlasToSubject, truth);
+                        err += F($" axes off R {aR:F0}° A {aA:F0}° S {aS:F0}°");
+                        if (a != src && args.Contains("--true-start"))
+                        {
+                            // the same registration started from the true orientation (polar factor of the source atlas → subject truth)
+                            var lin = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.DenseOfArray(truth.Linear);
+                            var svd = lin.Svd(true);
+                            var rot = (svd.U * svd.VT).ToRowMajorArray();
+                            var rt = Imaging.Registration.AffineRegistration.Register(prepared, v, regSettings with { ForcedStart = rot });
+                            var (tR, tA, tS) = AxisAngles(rt.AtlasToSubject, truth);
+                            err += F($" | from the true orientation: MI {rt.FinalSimilarity:F3} det {rt.AtlasToSubject.Determinant3:F3} axes off R {tR:F0}° A {tA:F0}° S {tS:F0}° {(rt.Success ? "ok" : rt.FailureReason)}");
+                        }
+                        Console.WriteLine(F($"{src.Name}:{plan.Id} with {a.Name}: {(r.Success ? "ok" : r.FailureReason)} det {r.AtlasToSubject.Determinant3:F3} (truth {truth.Determinant3:F3}) MI {r.FinalSimilarity:F3} margin {r.OrientationMargin:F3} start '{r.StartCandidate}' {err}"));
+                        if (args.Contains("--measure"))
                         {
                             var pr = SubjectPipeline.Run(plan.Id, v, a, settings);
                             Console.WriteLine(pr.Success ? F($"   pipeline: ICV {pr.Measures!.IcvMl:F1}/{s.Truth.IntracranialMl:F1} brain {pr.Measures.BrainMl:F1}/{s.Truth.BrainMl:F1} head {pr.Measures.HeadMl:F0} carriedIcv {(pr.Intracranial!.VolumeMl()):F0} flags [{pr.Measures.QcFlags}]") : "   pipeline failed: " + pr.FailureReason);
@@ -175,6 +189,19 @@ public sealed class CrossAtlasBenchmark : IBenchmark
             BenchResults.Ratio("cross-anatomy affine registration time", name, tOurs, "elastix 5.0.1 (affine, AdvancedMattesMI)", tEl, 1, "s");
         }
         return 0;
+    }
+
+    /// <summary>Angles (degrees) between where two atlas → subject transforms send the world x (right), y (anterior)
+    /// and z (superior) directions: 0 for the same orientation, 180 for a flip of that axis.</summary>
+    internal static (double R, double A, double S) AxisAngles(Affine found, Affine truth)
+    {
+        double Angle(int k)
+        {
+            double dot = 0, nf = 0, nt = 0;
+            for (int i = 0; i < 3; i++) { dot += found[i, k] * truth[i, k]; nf += found[i, k] * found[i, k]; nt += truth[i, k] * truth[i, k]; }
+            return Math.Acos(Math.Clamp(dot / Math.Sqrt(nf * nt), -1, 1)) * 180 / Math.PI;
+        }
+        return (Angle(0), Angle(1), Angle(2));
     }
 
     internal static double Median(IEnumerable<double> v)

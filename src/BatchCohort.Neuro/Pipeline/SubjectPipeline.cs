@@ -20,7 +20,7 @@ namespace BatchCohort.Neuro.Pipeline;
 public static class SubjectPipeline
 {
     /// <summary>Pipeline version: part of every cache key and of dataset_description.json. Bump when numbers change.</summary>
-    public const string Version = "0.3.1";
+    public const string Version = "0.3.2";
 
     /// <summary>Loads NIfTI, Analyze or a DICOM file/folder and runs the pipeline. Unreadable input is a failed result.</summary>
     public static SubjectResult Run(string subjectId, string inputPath, Atlas atlas, PipelineSettings? settings = null)
@@ -138,7 +138,7 @@ public static class SubjectPipeline
         double brainCut = QcChecks.BrainCutFraction(subject, icv, bt, (tissue.Centres[0] + tissue.Centres[1]) / 2, tissue.BiasField);
         double wmDice = WhiteMatterDice(atlas, subject, atlasToSubject, dseg);
         double wmDepth = QcChecks.WhiteMatterDepthRatio(icv, dseg, TissueClassification.GmLabel, TissueClassification.WmLabel);
-        var flags = QcChecks.Flags(new QcInputs(headMl, icvMl, etiv, brainMl, dice, reg.FinalSimilarity, reg.Metric, gwContrast, brainCut, wmDice, wmDepth));
+        var flags = QcChecks.Flags(new QcInputs(headMl, icvMl, etiv, brainMl, dice, reg.FinalSimilarity, reg.Metric, gwContrast, brainCut, wmDice, wmDepth, reg.OrientationMargin));
         if (cutMm2 > settings.MaxIcvCutMm2 / 10) flags.Add(FormattableString.Invariant($"icv_at_fov_edge({cutMm2:F0}mm2)"));
         tMeas = sw.Elapsed.TotalSeconds;
         var measures = new SubjectMeasures
@@ -162,6 +162,7 @@ public static class SubjectPipeline
             QcGreyWhiteContrast = gwContrast,
             QcWhiteMatterDice = wmDice,
             QcWhiteMatterDepthRatio = wmDepth,
+            QcOrientationMargin = reg.OrientationMargin,
             TimeLoadS = loadSeconds,
             TimeRegisterS = tReg,
             TimeSegmentS = tSeg,

@@ -5,7 +5,8 @@ namespace BatchCohort.Neuro.Qc;
 
 /// <summary>What the per-subject QC checks look at.</summary>
 public sealed record QcInputs(double HeadMl, double IcvMl, double EtivMl, double BrainMl, double AtlasDice, double Similarity, RegistrationMetric Metric,
-    double GreyWhiteContrast, double BrainCutFraction, double WhiteMatterDice = 1, double WhiteMatterDepthRatio = double.PositiveInfinity);
+    double GreyWhiteContrast, double BrainCutFraction, double WhiteMatterDice = 1, double WhiteMatterDepthRatio = double.PositiveInfinity,
+    double OrientationMargin = double.PositiveInfinity);
 
 /// <summary>
 /// Per-subject checks that catch gross failures before they reach the statistics. Each check that fails adds a flag
@@ -35,6 +36,11 @@ public static class QcChecks
     /// matter lies under the cortex (well above 1); tissue scattered without a brain's layout gives ≈ 1.</summary>
     public const double MinWhiteMatterDepthRatio = 1.15;
 
+    /// <summary>The registration's similarity must beat the best gross alternative orientation (the result turned 180°
+    /// about an atlas axis, refined) by this much (Mattes MI, nats; <see cref="AffineRegistrationResult.OrientationMargin"/>):
+    /// below it the metric cannot tell front from back or up from down for this atlas and head.</summary>
+    public const double MinOrientationMargin = 0.05;
+
     public static List<string> Flags(QcInputs q)
     {
         ArgumentNullException.ThrowIfNull(q);
@@ -51,6 +57,8 @@ public static class QcChecks
         double bi = q.BrainMl / q.IcvMl;
         if (!(bi >= MinBrainIcv && bi <= MaxBrainIcv)) flags.Add(F($"brain_icv_implausible({bi:F2})"));
         if (!(q.GreyWhiteContrast >= MinGreyWhiteContrast)) flags.Add(F($"no_grey_white_contrast({q.GreyWhiteContrast:F2})"));
+        if (q.Metric == RegistrationMetric.MattesMutualInformation && !(q.OrientationMargin >= MinOrientationMargin))
+            flags.Add(F($"orientation_ambiguous(margin {q.OrientationMargin:F3})"));
         if (!(q.WhiteMatterDepthRatio >= MinWhiteMatterDepthRatio)) flags.Add(F($"tissue_layout_not_a_brain(wm_depth_ratio {q.WhiteMatterDepthRatio:F2})"));
         return flags;
     }
