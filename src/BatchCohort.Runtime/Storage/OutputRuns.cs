@@ -10,6 +10,15 @@ namespace BatchCohort.Runtime.Storage;
 /// </summary>
 public static class OutputRuns
 {
+    /// <summary>The output's runs/state.json (the open or last run), or null when there is none.</summary>
+    public static async Task<RunState?> ReadStateAsync(string location, CancellationToken ct = default)
+    {
+        var got = await StorageLocation.Open(location).ReadAsync(CohortStorage.StateName, 256L << 20, ct);
+        if (got is null) return null;
+        try { return JsonSerializer.Deserialize<RunState>(got.Content, Json.Options); }
+        catch (JsonException) { return null; }
+    }
+
     /// <summary>Every run found, newest first. A <see cref="StorageException"/> (one line, no secret) when the output cannot be read.</summary>
     public static async Task<IReadOnlyList<RunState>> ReadAsync(string location, CancellationToken ct = default)
     {
