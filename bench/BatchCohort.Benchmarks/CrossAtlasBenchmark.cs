@@ -13,7 +13,7 @@ namespace BatchCohort.Benchmarks;
 /// Cross-atlas agreement and non-circular accuracy (issue 12): real heads (ch2, the ITK KmeansTest subject) and
 /// synthetic subjects made from one atlas, each measured with both atlases (Colin27 and the phantom). Prints ICV,
 /// brain (GM+WM) and brain mask per atlas, the between-atlas differences and, where a truth exists, the errors.
-/// usage: crossatlas [--synth N] [--real-only] [--synth-only]
+/// usage: crossatlas [--synth N] [--real-only] [--synth-only] | --oasis [--synth N] [--seed S] [--mm 2] [--las] [--measure] | --elastix
 /// </summary>
 public sealed class CrossAtlasBenchmark : IBenchmark
 {
@@ -72,7 +72,7 @@ public sealed class CrossAtlasBenchmark : IBenchmark
                 foreach (var plan in CohortSynthesizer.Plan(src, new SynthOptions { Subjects = nSynth, Seed = (ulong)Arg("--seed", 12), Layout = args.Contains("--las") ? SynthLayout.Las : SynthLayout.Oasis }))
                 {
                     var o = new SynthOptions { Subjects = nSynth, Seed = (ulong)Arg("--seed", 12), Layout = args.Contains("--las") ? SynthLayout.Las : SynthLayout.Oasis };
-                    var s = CohortSynthesizer.Synthesize(src, plan, o);
+                    var s = CohortSynthesizer.Synthesize(src, plan, o, args.Contains("--mm") ? Arg("--mm", 1) : null);
                     var read = args.Contains("--las") ? s.Image.Affine : OasisGrid.AnalyzeReading(s.Image.Shape, s.Image.Spacing);
                     var v = new Volume(s.Image.Shape, s.Image.Data, read, s.Image.Spacing);
                     var truth = read * s.Image.Affine.Inverse() * s.AtlasToSubject;

@@ -60,9 +60,9 @@ public static class AffineRegistration
         var t0 = (sc[0] - c.X, sc[1] - c.Y, sc[2] - c.Z);
 
         // ---- starting candidates ----
-        var candidates = new List<(string Name, double[] A0)> { ("centre of mass", identity) };
-        double isoScale = Math.Clamp(Math.Pow(Det(scov) / Det(atlas.Covariance), 1.0 / 6.0), 0.85, 1.18);
-        if (settings.TryPrincipalAxes)
+        var candidates = new List<(string Name, double[] A0)> { settings.ForcedStart is null ? ("centre of mass", identity) : ("forced start", (double[])settings.ForcedStart.Clone()) };
+        double isoScale = settings.ForcedStart is null ? Math.Clamp(Math.Pow(Det(scov) / Det(atlas.Covariance), 1.0 / 6.0), 0.85, 1.18) : 1;
+        if (settings.TryPrincipalAxes && settings.ForcedStart is null)
             foreach (var (name, r) in PrincipalAxisRotations(atlas.Covariance, scov, settings.AllowMirror))
                 candidates.Add((name, r));
         var movingRanges = levels.Select(Range).ToArray();
