@@ -33,7 +33,10 @@ public sealed record RunRequest(
     string? ExportLocation = null,
     /// <summary>The ETag of the output's runs/state.json when the client read it (null: there was none), the
     /// condition of the coordinator's first write of it.</summary>
-    string? OutputStateETag = null);
+    string? OutputStateETag = null,
+    /// <summary>A blob output: the copy of the manifest in it (runs/cohort-&lt;hash&gt;.json, no SAS), which the
+    /// coordinator's group stage reads wherever it runs; null: the coordinator reads <see cref="Manifest"/>.</summary>
+    string? ManifestCopy = null);
 
 /// <summary>The answer to a submission: the run's id and whether it is a resumed, an already running or a new run.</summary>
 [GenerateSerializer, Immutable]

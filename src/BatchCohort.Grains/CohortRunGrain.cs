@@ -203,7 +203,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             _ledger!.Stop(status);
             s.FinishedAt = DateTimeOffset.UtcNow;
             await PersistAsync(full: true);
-            s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId));
+            s.Save(RunState.RecordPath(Output.Staging, s.RunId));
             await UploadAsync($"runs/{s.RunId}.json");
             await ListAsync();
             StopTimer();
@@ -305,9 +305,11 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         Exception? error = null;
         try
         {
-            // the manifest as the client ran it (its --output/--export), blob demographics fetched into scratch
-            await using var storage = await CohortStorage.OpenAsync(RunManifest(s), CancellationToken.None, pullState: false, fetchAtlas: false);
+            // the manifest as the client ran it (its --output/--export), blob demographics fetched into scratch; a blob
+            // output: the manifest's copy in it, and the settings document (for the report's methods) pulled into staging
             var output = Output;
+            await output.PullAsync(new[] { $"runs/settings-{s.SettingsHash[..Math.Min(16, s.SettingsHash.Length)]}.json" });
+            await using var storage = await CohortStorage.OpenAsync(await RunManifestAsync(s, output.Staging), CancellationToken.None, pullState: false, fetchAtlas: false);
             summary = await Task.Run(() =>
             {
                 var manifest = storage.Manifest;
@@ -334,7 +336,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             _log.LogError("run {Run}: group stage failed: {Error}", s.RunId, e.Message);
             s.Notes = new List<string> { "group stage failed: " + e.Message.ReplaceLineEndings(" ") };
             // no statistics of an earlier run may stay beside this run's measures
-            try { GroupStage.RemoveStaleStatistics(s.OutputDirectory); }
+            try { GroupStage.RemoveStaleStatistics(Output.Staging); }
             catch (IOException io) { _log.LogWarning("run {Run}: stale statistics not removed: {Error}", s.RunId, io.Message); }
         }
         s.Status = error is null ? RunState.Completed : RunState.GroupFailed;
@@ -343,7 +345,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         await PersistAsync(full: true);
         try
         {
-            s.Save(RunState.RecordPath(s.OutputDirectory, s.RunId));
+            s.Save(RunState.RecordPath(Output.Staging, s.RunId));
             await Output.UploadAsync(new[] { $"runs/{s.RunId}.json" });
         }
         catch (IOException e) { _log.LogWarning("run {Run}: record not written: {Error}", s.RunId, e.Message); }
@@ -351,13 +353,17 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         StopTimer();
     }
 
-    /// <summary>The run's manifest as the client ran it: the output and exports of the command line, not only of cohort.json.</summary>
-    private static CohortManifest RunManifest(RunState s)
+    /// <summary>The run's manifest as the client ran it: the output and exports of the command line, not only of
+    /// cohort.json. A blob output holds a copy of the manifest (no SAS) that this silo reads, wherever it runs: the
+    /// client's file may be on another machine (its relative paths still resolve against its folder).</summary>
+    private static async Task<CohortManifest> RunManifestAsync(RunState s, string staging)
     {
-        var m = CohortManifest.Load(s.Manifest);
+        var m = s.ManifestCopy is { } copy
+            ? CohortManifest.Parse(await RunOutput.ReadManifestCopyAsync(copy), s.Manifest)
+            : CohortManifest.Load(s.Manifest);
         var output = s.OutputLocation ?? s.OutputDirectory;
-        // the staging folder the client planned with (a silo's BATCHCOHORT_STAGING may differ)
-        return m.With(outputLocation: output != m.OutputLocation ? output : null, exportLocation: s.ExportLocation, outputDirectory: s.OutputDirectory);
+        // this process's staging folder for a blob output (its own BATCHCOHORT_STAGING, not the client's)
+        return m.With(outputLocation: output != m.OutputLocation ? output : null, exportLocation: s.ExportLocation, outputDirectory: staging);
     }
 
     private async Task UploadAsync(string relative)
@@ -374,7 +380,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         {
             var request = new ExportRequest
             {
-                SourceFolder = Path.Combine(s.OutputDirectory, "group"), Files = files, Cohort = s.Cohort, RunId = s.RunId,
+                SourceFolder = Path.Combine(Output.Staging, "group"), Files = files, Cohort = s.Cohort, RunId = s.RunId,
                 FinishedAt = DateTimeOffset.UtcNow, PipelineVersion = s.PipelineVersion, PipelineHash = s.PipelineHash,
                 Subjects = s.Subjects.Count,
                 Measured = s.Subjects.Count(x => x.Status == SubjectStatus.Done),
@@ -460,7 +466,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
     private async Task ListAsync()
     {
         var s = State!;
-        try { await GrainFactory.GetGrain<IRunDirectoryGrain>(0).Put(new RunListing(s.RunId, s.Cohort, s.OutputDirectory, s.Status, s.StartedAt)); }
+        try { await GrainFactory.GetGrain<IRunDirectoryGrain>(0).Put(new RunListing(s.RunId, s.Cohort, s.OutputLocation ?? s.OutputDirectory, s.Status, s.StartedAt)); }
         catch (Exception e) { _log.LogWarning("run {Run}: directory not updated: {Error}", s.RunId, e.Message); }
     }
 }

@@ -54,6 +54,8 @@ public sealed class RunState
     /// <summary>Where the outputs live when they are not <see cref="OutputDirectory"/> itself (a blob location, whose
     /// local staging folder <see cref="OutputDirectory"/> is then); null for a local output.</summary>
     public string? OutputLocation { get; set; }
+    /// <summary>A blob output: the manifest's copy in it (no SAS), read by the coordinator's group stage on any machine.</summary>
+    public string? ManifestCopy { get; set; }
     /// <summary>Where completed runs publish their group outputs; null: &lt;output&gt;/exports.</summary>
     public string? ExportLocation { get; set; }
     /// <summary>URI of the settings document.</summary>
