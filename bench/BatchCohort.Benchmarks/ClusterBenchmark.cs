@@ -192,7 +192,11 @@ public sealed class ClusterBenchmark : IBenchmark
             if (!client.P.WaitForExit(TimeSpan.FromMinutes(30))) throw new TimeoutException("the run did not end within 30 min");
             double wall = sw.Elapsed.TotalSeconds;
             if (client.P.ExitCode != 0) throw new InvalidOperationException($"run --cluster exited {client.P.ExitCode}");
-            var record = Directory.GetFiles(Path.Combine(dir.FullName, "out", "runs"), "2*.json").Single();
+            // the client ends when the run says completed; the coordinator writes the run record just after
+            string[] records = Array.Empty<string>();
+            for (var until = DateTime.UtcNow + TimeSpan.FromSeconds(60); records.Length == 0 && DateTime.UtcNow < until; await Task.Delay(200))
+                records = Directory.GetFiles(Path.Combine(dir.FullName, "out", "runs"), "2*.json");
+            var record = records.Single();
             var state = RunState.TryLoad(record)!;
             if (state.Subjects.Count(x => x.Status == SubjectStatus.Done) != subjects) throw new InvalidOperationException("not every subject was measured");
             double measuring = (state.Subjects.Max(x => x.FinishedAt!.Value) - state.StartedAt).TotalSeconds;
