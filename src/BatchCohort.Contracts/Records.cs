@@ -33,7 +33,10 @@ public sealed record RunRequest(
     string? ExportLocation = null,
     /// <summary>The ETag of the output's runs/state.json when the client read it (null: there was none), the
     /// condition of the coordinator's first write of it.</summary>
-    string? OutputStateETag = null);
+    string? OutputStateETag = null,
+    /// <summary>A blob output: the copy of the manifest in it (runs/cohort-&lt;hash&gt;.json, no SAS), which the
+    /// coordinator's group stage reads wherever it runs; null: the coordinator reads <see cref="Manifest"/>.</summary>
+    string? ManifestCopy = null);
 
 /// <summary>The answer to a submission: the run's id and whether it is a resumed, an already running or a new run.</summary>
 [GenerateSerializer, Immutable]
@@ -110,3 +113,14 @@ public sealed record RunListing(string RunId, string Cohort, string OutputDirect
 /// <summary>A silo's admission: refused when it runs another pipeline version than the silos already in the cluster.</summary>
 [GenerateSerializer, Immutable]
 public sealed record JoinAnswer(bool Accepted, string PipelineVersion, string? Reason);
+
+/// <summary>
+/// The memory of the silo process that hosts a run's coordinator (a diagnostic for the cluster benchmark): the process
+/// (working set, its peak), the managed heap after a full collection, and the coordinator's own state — its JSON size
+/// (compact, as grain storage holds it) and the managed bytes of one copy of it, measured by the heap's growth when a
+/// copy is made. Zero state figures when the grain holds no run.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record HostMemory(
+    string Silo, long WorkingSetBytes, long PeakWorkingSetBytes, long ManagedAfterGcBytes, long GcCommittedBytes,
+    int Subjects, long StateJsonBytes, long StateManagedBytes, int Activations);

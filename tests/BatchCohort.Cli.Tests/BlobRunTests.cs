@@ -152,6 +152,58 @@ public class BlobRunTests(CliAzurite azurite) : IClassFixture<CliAzurite>
         Assert.False(Directory.Exists(d["scratch"]) && Directory.EnumerateFiles(d["scratch"], "*", SearchOption.AllDirectories).Any(), "scratch not cleaned");
     }
 
+    /// <summary>Every file under <paramref name="root"/> (but those excepted) that holds a SAS signature.</summary>
+    private static List<string> FilesWithSignature(string root, params string[] except) =>
+        Directory.Exists(root)
+            ? Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+                .Where(f => !except.Contains(f) && Encoding.Latin1.GetString(File.ReadAllBytes(f)).Contains("sig=", StringComparison.OrdinalIgnoreCase)).ToList()
+            : new List<string>();
+
+    [RequiresFact(Requirements.Azurite)]
+    public async Task SAS_locations_in_the_manifest_are_read_and_written_with_but_no_SAS_is_written_to_the_output_the_staging_or_the_run_state()
+    {
+        const int n = 4;
+        using var d = new TempDir("blob-sas");
+        var inputs = NewContainer("inputs");
+        var results = NewContainer("results");
+        WriteBlobCohort(d, inputs, "OUTPUT", n, demographicsInBlob: true, atlasInBlob: true);
+        // images, demographics and atlas through a read-only SAS of their container, the output through a SAS of its
+        // container; no connection string at all: the SAS in cohort.json is the only credential
+        var read = inputs.GenerateSasUri(Azure.Storage.Sas.BlobContainerSasPermissions.Read | Azure.Storage.Sas.BlobContainerSasPermissions.List, DateTimeOffset.UtcNow.AddHours(2));
+        var write = results.GenerateSasUri(Azure.Storage.Sas.BlobContainerSasPermissions.All, DateTimeOffset.UtcNow.AddHours(2));
+        Assert.Contains("sig=", read.Query);
+        var manifest = System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(d["cohort/cohort.json"]), $"az://{inputs.Name}/([^\"]*)",
+                m => $"{read.GetLeftPart(UriPartial.Path)}/{m.Groups[1].Value}{read.Query}")
+            .Replace("\"output\": \"OUTPUT\"", $"\"output\": \"{write.GetLeftPart(UriPartial.Path)}/study{write.Query}\"");
+        Assert.DoesNotContain("az://", manifest);
+        File.WriteAllText(d["cohort/cohort.json"], manifest);
+        var noKey = new Dictionary<string, string> { ["AZURE_STORAGE_CONNECTION_STRING"] = "" };
+
+        var first = await Run(d, noKey, "run", d["cohort"]);
+        Assert.True(first.Code == 0, first.All);
+        Assert.Contains($"{n} of {n} subjects measured (0 from cache), 0 failed", first.Stdout);
+        Assert.DoesNotContain("sig=", first.All, StringComparison.OrdinalIgnoreCase);
+
+        // every blob of the output and every file of staging, scratch and the cohort folder (but the manifest the user wrote)
+        var names = Names(results);
+        Assert.Contains("study/runs/state.json", names);
+        Assert.Contains($"study/sub-01/anat/sub-01_measures.json", names);
+        Assert.Contains(names, x => x.StartsWith("study/runs/cohort-", StringComparison.Ordinal));
+        foreach (var b in names)
+            Assert.False(Encoding.Latin1.GetString(results.GetBlobClient(b).DownloadContent().Value.Content.ToArray()).Contains("sig=", StringComparison.OrdinalIgnoreCase), b + " holds a SAS");
+        Assert.Empty(FilesWithSignature(d.FullName, d["cohort/cohort.json"]));
+        // the run state names each input by its location without the query
+        var state = JsonDocument.Parse(Text(results, "study/runs/state.json")).RootElement;
+        Assert.All(state.GetProperty("subjects").EnumerateArray(), x =>
+            Assert.Equal($"{read.GetLeftPart(UriPartial.Path)}/demo/data/sub-{x.GetProperty("label").GetString()}_T1w.nii", x.GetProperty("input").GetString()));
+
+        // run again: the SAS is taken from the manifest again at read time; every subject a cache hit
+        var second = await Run(d, noKey, "run", d["cohort"]);
+        Assert.True(second.Code == 0, second.All);
+        Assert.Contains($"{n} of {n} subjects measured ({n} from cache), 0 failed", second.Stdout);
+        Assert.Empty(FilesWithSignature(d.FullName, d["cohort/cohort.json"]));
+    }
+
     [RequiresFact(Requirements.Azurite)]
     public async Task Bad_blob_inputs_give_one_line_naming_the_location_and_lose_nothing_already_written()
     {

@@ -5,7 +5,10 @@ using BatchCohort.TestSupport;
 
 namespace BatchCohort.Cli.Tests;
 
-/// <summary>Runs `dotnet batchcohort.dll …` as a user would, with the test-only measurer plugged in.</summary>
+/// <summary>
+/// Runs `dotnet batchcohort.dll …` as a user would, with the test-only measurer plugged in (an environment override
+/// of BATCHCOHORT_MEASURER to "" gives the product's own measurer, the imaging pipeline).
+/// </summary>
 internal static class CliProcess
 {
     public static string Dll
@@ -38,16 +41,22 @@ internal static class CliProcess
         return Process.Start(psi)!;
     }
 
-    public sealed record Result(int Code, string Stdout, string Stderr);
+    public sealed record Result(int Code, string Stdout, string Stderr, TimeSpan Elapsed)
+    {
+        /// <summary>The lines the CLI writes for a user-facing error ("batchcohort: error: …").</summary>
+        public string[] ErrorLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => l.StartsWith("batchcohort: error: ", StringComparison.Ordinal)).ToArray();
+    }
 
     public static async Task<Result> RunToEnd(TempDir d, int delayMs, IDictionary<string, string>? env, TimeSpan limit, params string[] args)
     {
+        var sw = Stopwatch.StartNew();
         using var p = Start(d, delayMs, env, args);
         var so = p.StandardOutput.ReadToEndAsync();
         var se = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(limit);
         try { await p.WaitForExitAsync(cts.Token); }
         catch (OperationCanceledException) { p.Kill(true); throw new TimeoutException($"batchcohort {string.Join(' ', args)} did not finish in {limit}"); }
-        return new Result(p.ExitCode, await so, await se);
+        return new Result(p.ExitCode, await so, await se, sw.Elapsed);
     }
 }

@@ -14,47 +14,10 @@ namespace BatchCohort.Cli.Tests;
 /// </summary>
 public class RunCommandTests
 {
-    private static string CliDll
-    {
-        get
-        {
-            // tests/BatchCohort.Cli.Tests/bin/<Config>/net10.0/ → src/BatchCohort.Cli/bin/<Config>/net10.0/batchcohort.dll
-            var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
-            var p = Repo.Path_("src", "BatchCohort.Cli", "bin", config, "net10.0", "batchcohort.dll");
-            return File.Exists(p) ? p : Path.Combine(AppContext.BaseDirectory, "batchcohort.dll");
-        }
-    }
+    private static Process Start(TempDir d, int delayMs, params string[] args) => CliProcess.Start(d, delayMs, null, args);
 
-    private static Process Start(TempDir d, int delayMs, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = d.FullName,
-        };
-        psi.ArgumentList.Add(CliDll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment[MeasurerFactory.EnvironmentVariable] = typeof(CountingTestMeasurer).Assembly.Location + ":" + typeof(CountingTestMeasurer).FullName;
-        psi.Environment["BATCHCOHORT_TEST_MARKERS"] = d["markers.txt"];
-        psi.Environment["BATCHCOHORT_TEST_DELAY_MS"] = delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        return Process.Start(psi)!;
-    }
-
-    private sealed record Result(int Code, string Stdout, string Stderr);
-
-    private static async Task<Result> RunToEnd(TempDir d, int delayMs, params string[] args)
-    {
-        using var p = Start(d, delayMs, args);
-        var so = p.StandardOutput.ReadToEndAsync();
-        var se = p.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try { await p.WaitForExitAsync(limit.Token); }
-        catch (OperationCanceledException) { p.Kill(true); throw new TimeoutException("batchcohort run did not finish in 120 s"); }
-        return new Result(p.ExitCode, await so, await se);
-    }
+    private static Task<CliProcess.Result> RunToEnd(TempDir d, int delayMs, params string[] args) =>
+        CliProcess.RunToEnd(d, delayMs, null, TimeSpan.FromSeconds(120), args);
 
     private static string[] CommittedResults(TempDir d) =>
         Directory.Exists(d["out"])

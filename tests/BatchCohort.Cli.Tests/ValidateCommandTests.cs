@@ -13,47 +13,12 @@ namespace BatchCohort.Cli.Tests;
 /// </summary>
 public class ValidateCommandTests
 {
-    private static string CliDll
-    {
-        get
-        {
-            var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
-            var p = Repo.Path_("src", "BatchCohort.Cli", "bin", config, "net10.0", "batchcohort.dll");
-            return File.Exists(p) ? p : Path.Combine(AppContext.BaseDirectory, "batchcohort.dll");
-        }
-    }
-
-    private sealed record Result(int Code, string Stdout, string Stderr, TimeSpan Elapsed)
-    {
-        public string[] ErrorLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("batchcohort: error: ", StringComparison.Ordinal)).ToArray();
-    }
-
     /// <param name="testMeasurer">false: the product's own measurer (the imaging pipeline).</param>
-    private static async Task<Result> Cli(TempDir d, IDictionary<string, string>? env, bool testMeasurer, params string[] args)
+    private static Task<CliProcess.Result> Cli(TempDir d, IDictionary<string, string>? env, bool testMeasurer, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = d.FullName,
-        };
-        psi.ArgumentList.Add(CliDll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (testMeasurer)
-            psi.Environment[MeasurerFactory.EnvironmentVariable] = typeof(CountingTestMeasurer).Assembly.Location + ":" + typeof(CountingTestMeasurer).FullName;
-        else psi.Environment.Remove(MeasurerFactory.EnvironmentVariable);
-        psi.Environment["BATCHCOHORT_TEST_MARKERS"] = d["markers.txt"];
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var kv in env ?? new Dictionary<string, string>()) psi.Environment[kv.Key] = kv.Value;
-        var sw = Stopwatch.StartNew();
-        using var p = Process.Start(psi)!;
-        var so = p.StandardOutput.ReadToEndAsync();
-        var se = p.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try { await p.WaitForExitAsync(limit.Token); }
-        catch (OperationCanceledException) { p.Kill(true); throw new TimeoutException("batchcohort did not finish in 120 s"); }
-        return new Result(p.ExitCode, await so, await se, sw.Elapsed);
+        var all = new Dictionary<string, string>(env ?? new Dictionary<string, string>());
+        if (!testMeasurer) all[MeasurerFactory.EnvironmentVariable] = "";
+        return CliProcess.RunToEnd(d, 0, all, TimeSpan.FromSeconds(120), args);
     }
 
     private static void Edit(TempDir d, string from, string to)

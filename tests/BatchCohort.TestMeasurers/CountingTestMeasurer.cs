@@ -68,6 +68,15 @@ public sealed class CountingTestMeasurer : ISubjectMeasurer
             throw new ImageFormatException(work.InputPath, "not a test volume (wrong magic)");
         double v = double.Parse(text[Magic.Length..].Trim(), CultureInfo.InvariantCulture);
         double scale = work.Settings["scale"] is { } s ? (double)s : 1.0;
+        // atlas files are read as the pipeline reads them (a process that cannot reach its atlas fails the subject);
+        // BATCHCOHORT_TEST_ATLAS_LOG: "<id> <head path>" per subject, so tests see which copy each process used
+        if (work.Atlas.Kind == "files")
+        {
+            foreach (var f in new[] { work.Atlas.Head, work.Atlas.Brain, work.Atlas.Icv, work.Atlas.Tissues })
+                if (f is not null) _ = await File.ReadAllBytesAsync(f, cancellationToken);
+            if (Environment.GetEnvironmentVariable("BATCHCOHORT_TEST_ATLAS_LOG") is { Length: > 0 } atlasLog)
+                lock (_log) AppendLine(atlasLog, $"{work.SubjectId} {work.Atlas.Head}\n");
+        }
         if (DelayMs > 0) await Task.Delay(DelayMs, cancellationToken);
         if (FailSubjects.Contains(work.SubjectId))
             throw new InvalidOperationException($"simulated failure of {work.SubjectId} in process {Environment.ProcessId}");

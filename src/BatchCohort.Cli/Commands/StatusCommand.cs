@@ -11,13 +11,24 @@ public sealed class StatusCommand : ICliCommand
     public Command Build()
     {
         var run = new Argument<string?>("RUN") { Description = "A run id (default: list the runs).", Arity = ArgumentArity.ZeroOrOne };
-        var cluster = ClusterOptions.RequiredConnection();
+        var cluster = ClusterOptions.Connection("The cluster: redis://host:port or an Azure Storage connection string (UseDevelopmentStorage=true for Azurite).");
         var clusterId = ClusterOptions.ClusterId();
-        var cmd = new Command("status", "Show a cluster's runs, or one run's per-subject state and failures.") { run, cluster, clusterId };
+        var outputOpt = new Option<string?>("--output")
+        {
+            Description = "Read the runs from an output instead of a cluster: a folder, az://container/prefix or a blob URL (its runs/state.json and run records, whichever machine ran them).",
+        };
+        var cmd = new Command("status", "Show a cluster's or an output's runs, or one run's per-subject state and failures.") { run, cluster, clusterId, outputOpt };
         cmd.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var c = ClusterConnection.Parse(parse.GetValue(cluster)!);
+            if (parse.GetValue(outputOpt) is { } location)
+            {
+                if (parse.GetValue(cluster) is not null) throw new ArgumentException("give --cluster or --output, not both");
+                return await FromOutputAsync(location, parse.GetValue(run), output, ct);
+            }
+            if (parse.GetValue(cluster) is null && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(ClusterOptions.EnvironmentVariable)))
+                throw new ArgumentException($"status needs --cluster CONNECTION (a cluster's runs; or {ClusterOptions.EnvironmentVariable}) or --output LOCATION (an output's runs)");
+            var c = ClusterOptions.Resolve(parse.GetValue(cluster), required: true)!;
             await using var client = await ClusterClient.ConnectAsync(c, ClusterOptions.Names(parse.GetValue(clusterId)), ct);
             if (parse.GetValue(run) is not { } id)
             {
@@ -33,6 +44,25 @@ public sealed class StatusCommand : ICliCommand
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>The runs of an output, read from the output itself (a blob output's state, not a staging folder).</summary>
+    private static async Task<int> FromOutputAsync(string location, string? runId, TextWriter output, CancellationToken ct)
+    {
+        if (location.Trim().Length == 0) throw new ArgumentException("--output: empty location");
+        var shown = BatchCohort.Runtime.Storage.StorageLocation.Redact(location);
+        if (!BatchCohort.Runtime.Storage.StorageLocation.IsRemote(location)) location = Path.GetFullPath(location);
+        var runs = await BatchCohort.Runtime.Storage.OutputRuns.ReadAsync(location, ct);
+        if (runId is null)
+        {
+            if (runs.Count == 0) output.WriteLine($"no runs in {shown}");
+            foreach (var r in runs.OrderBy(r => r.StartedAt))
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.RunId}  {r.Status,-11}  {r.Cohort}  {shown}"));
+            return ExitCodes.Ok;
+        }
+        var state = runs.FirstOrDefault(r => r.RunId == runId) ?? throw new ArgumentException($"no run {runId} in {shown}");
+        Print(BatchCohort.Runtime.Coordination.RunPlanner.View(state) with { OutputDirectory = shown }, output);
+        return ExitCodes.Ok;
     }
 
     internal static void Print(RunView v, TextWriter output)

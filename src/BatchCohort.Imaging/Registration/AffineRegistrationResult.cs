@@ -57,6 +57,10 @@ public sealed record AffineRegistrationResult
     /// <summary>Time spent comparing starting candidates at the coarsest level (part of <see cref="Elapsed"/>).</summary>
     public TimeSpan InitialisationElapsed { get; init; }
 
+    /// <summary>Similarity of the result minus that of the best gross alternative (the result turned 180° about an
+    /// atlas axis, refined), at the coarsest level: how clearly the metric tells the orientation (NaN when not computed).</summary>
+    public double OrientationMargin { get; init; } = double.NaN;
+
     /// <summary>Settings key the result was computed with.</summary>
     public required string SettingsKey { get; init; }
 }

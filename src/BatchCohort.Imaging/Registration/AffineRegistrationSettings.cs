@@ -48,6 +48,13 @@ public sealed record AffineRegistrationSettings
     /// <summary>How many of the best-ranked starting candidates get the short descent.</summary>
     public int CandidatesRefined { get; init; } = 4;
 
+    /// <summary>
+    /// Test hook for QC (issue 12: "a wrong start pose forced"): when set, the start search is skipped and the descent
+    /// starts from this linear part (row-major 3×3, atlas → subject, about the two heads' centres of mass), e.g. a 90°
+    /// or 180° turn. Null (the default) searches the starts as usual.
+    /// </summary>
+    public double[]? ForcedStart { get; init; }
+
     /// <summary>Seed of the sample-point subset (results are deterministic for a given seed).</summary>
     public int Seed { get; init; } = 20261121;
 
@@ -81,6 +88,8 @@ public sealed record AffineRegistrationSettings
         if (MaxIterationsPerLevel < 1) throw new ArgumentException("MaxIterationsPerLevel must be ≥ 1", nameof(MaxIterationsPerLevel));
         if (!(InitialStepFraction > 0) || !(FinalStepMm > 0)) throw new ArgumentException("step sizes must be positive", nameof(FinalStepMm));
         if (!(MinScale > 0) || !(MaxScale > MinScale)) throw new ArgumentException("need 0 < MinScale < MaxScale", nameof(MaxScale));
+        if (ForcedStart is not null && (ForcedStart.Length != 9 || ForcedStart.Any(v => !double.IsFinite(v))))
+            throw new ArgumentException("ForcedStart needs 9 finite numbers (a row-major 3×3 linear part)", nameof(ForcedStart));
     }
 
     public bool Equals(AffineRegistrationSettings? other) =>
@@ -89,7 +98,8 @@ public sealed record AffineRegistrationSettings
         && InitialStepFraction == other.InitialStepFraction && FinalStepMm == other.FinalStepMm && TryPrincipalAxes == other.TryPrincipalAxes && AllowMirror == other.AllowMirror
         && CandidateIterations == other.CandidateIterations && CandidatesRefined == other.CandidatesRefined && Seed == other.Seed && MinMutualInformation == other.MinMutualInformation
         && MinCorrelation == other.MinCorrelation && MinScale == other.MinScale && MaxScale == other.MaxScale && MaxShear == other.MaxShear
-        && MinOverlap == other.MinOverlap;
+        && MinOverlap == other.MinOverlap && (ForcedStart ?? Array.Empty<double>()).SequenceEqual(other.ForcedStart ?? Array.Empty<double>())
+        && (ForcedStart is null) == (other.ForcedStart is null);
 
     public override int GetHashCode()
     {
@@ -98,6 +108,7 @@ public sealed record AffineRegistrationSettings
         h.Add(Metric); h.Add(HistogramBins); h.Add(MaxSamplesPerLevel); h.Add(MaxIterationsPerLevel); h.Add(InitialStepFraction);
         h.Add(FinalStepMm); h.Add(TryPrincipalAxes); h.Add(AllowMirror); h.Add(CandidateIterations); h.Add(CandidatesRefined); h.Add(Seed); h.Add(MinMutualInformation);
         h.Add(MinCorrelation); h.Add(MinScale); h.Add(MaxScale); h.Add(MaxShear); h.Add(MinOverlap);
+        if (ForcedStart is not null) foreach (var v in ForcedStart) h.Add(v);
         return h.ToHashCode();
     }
 
@@ -106,5 +117,5 @@ public sealed record AffineRegistrationSettings
 
     /// <summary>A stable text form of every setting (for cache keys and logs).</summary>
     public string ToKey() => FormattableString.Invariant(
-        $"affine-v2;levels={string.Join(",", PyramidSpacingsMm)};metric={Metric};bins={HistogramBins};samples={MaxSamplesPerLevel};iter={MaxIterationsPerLevel};step0={InitialStepFraction};stepmin={FinalStepMm};pa={TryPrincipalAxes};mirror={AllowMirror};cand={CandidateIterations}x{CandidatesRefined};seed={Seed};mi>={MinMutualInformation};ncc>={MinCorrelation};scale={MinScale}..{MaxScale};shear<={MaxShear};overlap>={MinOverlap}");
+        $"affine-v2;levels={string.Join(",", PyramidSpacingsMm)};metric={Metric};bins={HistogramBins};samples={MaxSamplesPerLevel};iter={MaxIterationsPerLevel};step0={InitialStepFraction};stepmin={FinalStepMm};pa={TryPrincipalAxes};mirror={AllowMirror};cand={CandidateIterations}x{CandidatesRefined};seed={Seed};mi>={MinMutualInformation};ncc>={MinCorrelation};scale={MinScale}..{MaxScale};shear<={MaxShear};overlap>={MinOverlap}{(ForcedStart is null ? "" : ";start=" + string.Join(",", ForcedStart.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))))}");
 }

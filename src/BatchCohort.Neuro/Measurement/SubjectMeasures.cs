@@ -39,6 +39,14 @@ public sealed record SubjectMeasures
     public double QcBrainCut { get; init; }
     /// <summary>(WM − GM)/WM of the tissue classes' centres.</summary>
     public double QcGreyWhiteContrast { get; init; }
+    /// <summary>Dice of the atlas white matter carried to the subject against the white matter found in the image: where
+    /// the tissues lie, not only where the brain's envelope is (a scrambled or non-head object has chance-level overlap).</summary>
+    public double QcWhiteMatterDice { get; init; }
+    /// <summary>Mean depth inside the ICV of white over grey matter (<see cref="Qc.QcChecks.WhiteMatterDepthRatio"/>).</summary>
+    public double QcWhiteMatterDepthRatio { get; init; }
+    /// <summary>How clearly the registration's metric tells the found orientation from the gross alternatives
+    /// (<see cref="BatchCohort.Imaging.Registration.AffineRegistrationResult.OrientationMargin"/>).</summary>
+    public double QcOrientationMargin { get; init; }
     /// <summary>Plausibility flags, ';'-separated (empty when none); <see cref="Qc.QcChecks"/>.</summary>
     public string QcFlags { get; init; } = "";
     public double TimeLoadS { get; init; }
@@ -54,7 +62,7 @@ public sealed record SubjectMeasures
     {
         ("subject_id", SubjectId), ("head_ml", HeadMl), ("icv_ml", IcvMl), ("etiv_ml", EtivMl), ("asf", Asf),
         ("brain_ml", BrainMl), ("gm_ml", GmMl), ("wm_ml", WmMl), ("csf_ml", CsfMl), ("nwbv", Nwbv),
-        ("brain_icv_ratio", BrainIcvRatio), ("qc_similarity", QcSimilarity), ("qc_atlas_dice", QcAtlasDice), ("qc_brain_cut", QcBrainCut), ("qc_gw_contrast", QcGreyWhiteContrast),
+        ("brain_icv_ratio", BrainIcvRatio), ("qc_similarity", QcSimilarity), ("qc_atlas_dice", QcAtlasDice), ("qc_brain_cut", QcBrainCut), ("qc_gw_contrast", QcGreyWhiteContrast), ("qc_wm_dice", QcWhiteMatterDice), ("qc_wm_depth_ratio", QcWhiteMatterDepthRatio), ("qc_orientation_margin", QcOrientationMargin),
         ("qc_flags", QcFlags), ("t_load_s", TimeLoadS), ("t_register_s", TimeRegisterS), ("t_segment_s", TimeSegmentS),
         ("t_measure_s", TimeMeasureS), ("t_write_s", TimeWriteS), ("t_total_s", TimeTotalS), ("pipeline_version", PipelineVersion),
     };

@@ -12,7 +12,7 @@ internal static class AtlasRegistration
 
     public static AffineRegistrationResult Register(Volume subject, Atlas atlas, PipelineSettings settings)
     {
-        var key = settings.Registration.ToKey();
+        var key = settings.Registration.AtlasKey();   // the preparation depends on the pyramid and samples only
         var byKey = Prepared.GetOrCreateValue(atlas);
         RegistrationAtlas prepared;
         lock (byKey)

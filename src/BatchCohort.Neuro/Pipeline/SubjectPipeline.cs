@@ -136,7 +136,9 @@ public static class SubjectPipeline
         double nwbv = brainMl / etiv;
         double gwContrast = (tissue.Centres[2] - tissue.Centres[1]) / tissue.Centres[2];
         double brainCut = QcChecks.BrainCutFraction(subject, icv, bt, (tissue.Centres[0] + tissue.Centres[1]) / 2, tissue.BiasField);
-        var flags = QcChecks.Flags(new QcInputs(headMl, icvMl, etiv, brainMl, dice, reg.FinalSimilarity, reg.Metric, gwContrast, brainCut));
+        double wmDice = WhiteMatterDice(atlas, subject, atlasToSubject, dseg);
+        double wmDepth = QcChecks.WhiteMatterDepthRatio(icv, dseg, TissueClassification.GmLabel, TissueClassification.WmLabel);
+        var flags = QcChecks.Flags(new QcInputs(headMl, icvMl, etiv, brainMl, dice, reg.FinalSimilarity, reg.Metric, gwContrast, brainCut, wmDice, wmDepth, reg.OrientationMargin));
         if (cutMm2 > settings.MaxIcvCutMm2 / 10) flags.Add(FormattableString.Invariant($"icv_at_fov_edge({cutMm2:F0}mm2)"));
         tMeas = sw.Elapsed.TotalSeconds;
         var measures = new SubjectMeasures
@@ -158,6 +160,9 @@ public static class SubjectPipeline
             QcMirrored = atlasToSubject.Determinant3 < 0,
             QcBrainCut = brainCut,
             QcGreyWhiteContrast = gwContrast,
+            QcWhiteMatterDice = wmDice,
+            QcWhiteMatterDepthRatio = wmDepth,
+            QcOrientationMargin = reg.OrientationMargin,
             TimeLoadS = loadSeconds,
             TimeRegisterS = tReg,
             TimeSegmentS = tSeg,
@@ -166,6 +171,30 @@ public static class SubjectPipeline
             PipelineVersion = Version,
         };
         return SubjectResult.Succeeded(subjectId, measures, subject, reorient, head, icv, brain.Envelope, dseg, atlasToSubject, T());
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Atlas, Mask> WhiteMatter = new();
+
+    /// <summary>Dice of the atlas white matter carried to the subject (as <see cref="CarryMask"/>) against the white
+    /// matter of the output labels.</summary>
+    private static double WhiteMatterDice(Atlas atlas, Volume subject, Affine atlasToSubject, byte[] dseg)
+    {
+        var wm = WhiteMatter.GetValue(atlas, a =>
+        {
+            var d = new byte[a.TissueClasses.Length];
+            for (int i = 0; i < d.Length; i++) d[i] = (byte)(a.TissueClasses[i] == (byte)TissueClass.WhiteMatter ? 1 : 0);
+            return new Mask(a.BrainMask.Shape, d, a.BrainMask.Affine, a.BrainMask.Spacing);
+        });
+        var carried = CarryMask(wm, subject, atlasToSubject).Data;
+        long both = 0, na = 0, nb = 0;
+        for (int i = 0; i < dseg.Length; i++)
+        {
+            bool a = carried[i] != 0, b = dseg[i] == TissueClassification.WmLabel;
+            if (a) na++;
+            if (b) nb++;
+            if (a && b) both++;
+        }
+        return na + nb == 0 ? 0 : 2.0 * both / (na + nb);
     }
 
     private static long BorderVoxels(Mask m)

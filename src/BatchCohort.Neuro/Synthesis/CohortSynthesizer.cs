@@ -132,8 +132,43 @@ public static class CohortSynthesizer
         return layout == SynthLayout.Oasis ? OasisGrid.SagittalAffine(c.X, c.Y, c.Z) : OasisGrid.AffineWithOrigin(OasisGrid.OriginSliceFor(c.Z));
     }
 
+    /// <summary>
+    /// The same subject scanned again (test–retest): the same anatomy (size, atrophy pattern, brain fraction: the same
+    /// truth) in a new rigid pose (rotations within ±<see cref="SynthOptions.MaxRotationDeg"/>, translation within
+    /// ±<see cref="SynthOptions.MaxTranslationMm"/>, redrawn until the intracranial space fits the grid), with a new
+    /// bias field and new noise. A pure function of (plan, options, <paramref name="scan"/>); scan 0 is not the
+    /// original scan.
+    /// </summary>
+    public static SubjectPlan Rescan(Atlas atlas, SubjectPlan plan, SynthOptions o, ulong scan)
+    {
+        ArgumentNullException.ThrowIfNull(atlas);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(o);
+        ulong key = CounterHash.Mix(plan.NoiseKey, scan, 0x5CA4);
+        var rng = DeterministicRandom.ForStream(key, 1);
+        var bias = new double[9];
+        for (int k = 0; k < bias.Length; k++) bias[k] = o.BiasCoefficientSd * rng.NextNormal();
+        var centre = atlas.IcvCentroidWorld;
+        var pts = IcvSamplePoints(atlas);
+        for (int draws = 1; ; draws++)
+        {
+            var rot = (rng.Uniform(-o.MaxRotationDeg, o.MaxRotationDeg), rng.Uniform(-o.MaxRotationDeg, o.MaxRotationDeg), rng.Uniform(-o.MaxRotationDeg, o.MaxRotationDeg));
+            var trans = (rng.Uniform(-o.MaxTranslationMm, o.MaxTranslationMm), rng.Uniform(-o.MaxTranslationMm, o.MaxTranslationMm), rng.Uniform(-o.MaxTranslationMm, o.MaxTranslationMm));
+            if (FitsGrid(SubjectPlan.PoseAffine(centre, plan.Scale, rot, trans), pts, o.Layout, out _))
+                return plan with { RotationDeg = rot, TranslationMm = trans, BiasCoefficients = bias, ScanKey = CounterHash.Mix(key, 2, 0xB1A5), PoseDraws = draws };
+            if (draws >= 200) throw new ArgumentException($"{plan.Id}: no re-scan pose keeps the head inside the field of view");
+        }
+    }
+
     /// <summary>Synthesises one subject in memory.</summary>
-    public static SyntheticSubject Synthesize(Atlas atlas, SubjectPlan plan, SynthOptions o)
+    public static SyntheticSubject Synthesize(Atlas atlas, SubjectPlan plan, SynthOptions o) => Synthesize(atlas, plan, o, null);
+
+    /// <summary>
+    /// Synthesises one subject in memory on the OASIS grid, or (<paramref name="voxelMm"/> set) on a coarser grid
+    /// covering the same box with voxels of about that size along each axis (for small, fast test subjects; the noise
+    /// is then drawn per coarse voxel).
+    /// </summary>
+    public static SyntheticSubject Synthesize(Atlas atlas, SubjectPlan plan, SynthOptions o, double? voxelMm)
     {
         ArgumentNullException.ThrowIfNull(atlas);
         ArgumentNullException.ThrowIfNull(plan);
@@ -141,6 +176,27 @@ public static class CohortSynthesizer
         var head = atlas.Head;
         var a = plan.AtlasToSubject(atlas.IcvCentroidWorld);
         var grid = GridFor(atlas, plan, o.Layout);
+        var shape = OasisGrid.Shape;
+        if (voxelMm is double mm)
+        {
+            if (!(mm >= 1 && mm <= 8)) throw new ArgumentOutOfRangeException(nameof(voxelMm), "voxel size must be within 1–8 mm");
+            // same box: n·s = n'·s' along each axis; voxel 0's centre moves by (f − 1)/2 old voxels
+            int[] n = { shape.X, shape.Y, shape.Z };
+            double[] sp = { OasisGrid.Spacing.X, OasisGrid.Spacing.Y, OasisGrid.Spacing.Z };
+            var f = new double[3];
+            var nn = new int[3];
+            for (int k = 0; k < 3; k++) { nn[k] = Math.Max(1, (int)Math.Round(n[k] * sp[k] / mm)); f[k] = (double)n[k] / nn[k]; }
+            var m = new double[16];
+            for (int r = 0; r < 3; r++)
+            {
+                double origin = grid[r, 3];
+                for (int k = 0; k < 3; k++) { m[r * 4 + k] = grid[r, k] * f[k]; origin += grid[r, k] * (f[k] - 1) / 2; }
+                m[r * 4 + 3] = origin;
+            }
+            m[15] = 1;
+            grid = new Affine(m);
+            shape = new Shape3(nn[0], nn[1], nn[2]);
+        }
 
         // 1. Atrophy on the atlas grid.
         var (removed, truth) = Atrophy(atlas, plan, o);
@@ -151,14 +207,14 @@ public static class CohortSynthesizer
         double det = a.Determinant3;
 
         // 2. Pose and size: resample onto the subject's grid (trilinear).
-        var moved = Resample.ToGrid(head.WithData(t1), OasisGrid.Shape, grid, a, order: 1);
+        var moved = Resample.ToGrid(head.WithData(t1), shape, grid, a, order: 1);
         byte[]? truthClasses = null;
         if (o.WriteTruthLabels)
         {
             var c = new float[classes.Length];
             for (int i = 0; i < c.Length; i++) c[i] = classes[i];
             foreach (int v in removed) c[v] = (float)TissueClass.Csf;
-            var lab = Resample.ToGrid(head.WithData(c), OasisGrid.Shape, grid, a, order: 0);
+            var lab = Resample.ToGrid(head.WithData(c), shape, grid, a, order: 0);
             truthClasses = new byte[lab.Data.Length];
             for (int i = 0; i < truthClasses.Length; i++) truthClasses[i] = (byte)lab.Data[i];
         }
@@ -166,10 +222,9 @@ public static class CohortSynthesizer
         // 3. Intensity scale, bias field and Rician noise; rounded to int16 values.
         double gain = o.WhiteMatterIntensity / atlas.MeanIntensity(TissueClass.WhiteMatter);
         double sigma = o.NoiseFraction * o.WhiteMatterIntensity;
-        var shape = OasisGrid.Shape;
         var img = moved.Data;
         var c9 = plan.BiasCoefficients;
-        ulong key = plan.NoiseKey;
+        ulong key = plan.ScanKey ?? plan.NoiseKey;
         // Bias field exp(P(u, v, w)) with P quadratic; along a row (fixed v, w) P = A + B·u + C·u², so
         // exp(P) = exp(A) · exp(B·u) · exp(C·u²): a table for exp(C·u²) and a table-free product for exp(B·u).
         int nx = shape.X;

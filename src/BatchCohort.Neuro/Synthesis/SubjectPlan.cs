@@ -27,6 +27,9 @@ public sealed record SubjectPlan
     public required double[] BiasCoefficients { get; init; }
     /// <summary>Key of this subject's counter-based noise and atrophy pattern.</summary>
     public required ulong NoiseKey { get; init; }
+    /// <summary>Key of the scan's Rician noise when it differs from <see cref="NoiseKey"/> (a re-scan of the same
+    /// anatomy, <see cref="CohortSynthesizer.Rescan"/>); null: the noise uses <see cref="NoiseKey"/>.</summary>
+    public ulong? ScanKey { get; init; }
     /// <summary>How many poses were drawn before one kept the intracranial space inside the field of view.</summary>
     public int PoseDraws { get; init; } = 1;
 

@@ -66,7 +66,14 @@ public static class RunPlanner
 
             // The settings every silo needs, content-addressed under runs/ (rewritten when it differs: a blob atlas's
             // local copy has another path in every process; its identity, and so the hash, is its content's).
+            // A blob atlas is named by its blob locations (without any SAS: this process remembers it), never by this
+            // process's scratch copy: every silo fetches its own copy (AtlasCache), checked against the identity.
             var atlas = cohortCheck.Atlas!;
+            if (AtlasCache.IsRemote(loaded.Atlas) && loaded.Atlas.Kind == atlas.Kind)
+            {
+                AtlasCache.Seed(cohortCheck.AtlasIdentity!, atlas);
+                atlas = AtlasCache.WithoutSecrets(loaded.Atlas);
+            }
             var settings = new RunSettings(manifest.Inputs.Type, atlas, cohortCheck.AtlasIdentity!, manifest.Settings);
             var settingsHash = settings.Hash;
             var outDir = manifest.OutputDirectory;
@@ -77,17 +84,34 @@ public static class RunPlanner
             if (!File.Exists(settingsPath) || File.ReadAllText(settingsPath) != settingsText) AtomicFile.WriteAllText(settingsPath, settingsText);
             var pipelineHash = ContentHash.OfText($"{pipelineVersion}\n{settingsHash}")[..16];
             WriteDatasetDescription(manifest, pipelineVersion, pipelineHash);
-            try { await storage.UploadAsync(new[] { "dataset_description.json", settingsName, "runs/" + AtlasPin.FileName }, ct); }
+            var remote = StorageLocation.IsRemote(manifest.OutputLocation);
+            // A blob output holds everything a silo on another machine needs besides its own credentials: the settings
+            // document and a copy of the manifest (every SAS removed) for the coordinator's group stage.
+            string? manifestCopy = null;
+            var uploads = new List<string> { "dataset_description.json", settingsName, "runs/" + AtlasPin.FileName };
+            if (remote)
+            {
+                var copy = ManifestCopy(loaded.ManifestPath);
+                manifestCopy = $"runs/cohort-{ContentHash.OfText(copy)[..16]}.json";
+                AtomicFile.WriteAllText(Path.Combine(outDir, manifestCopy.Replace('/', Path.DirectorySeparatorChar)), copy);
+                uploads.Add(manifestCopy);
+            }
+            try { await storage.UploadAsync(uploads, ct); }
             catch (StorageException e) { throw new CohortValidationException(new[] { $"{manifest.ManifestPath}: output: {e.Message}" }); }
 
-            var remote = StorageLocation.IsRemote(manifest.OutputLocation);
+            var outputBase = remote ? StorageLocation.Redact(manifest.OutputLocation).TrimEnd('/') + "/" : null;
             var request = new RunRequest(
-                manifest.Name, manifest.ManifestPath, Path.GetFullPath(outDir), FileUri.From(settingsPath).AbsoluteUri, settingsHash,
+                manifest.Name, manifest.ManifestPath, Path.GetFullPath(outDir),
+                remote ? outputBase + settingsName : FileUri.From(settingsPath).AbsoluteUri, settingsHash,
                 pipelineVersion, pipelineHash, $"{Generator} {Version}", newRun, jobs,
-                subjects.Select(s => new SubjectEntry(s.Id, s.Label, CohortStorage.InputUri(s.InputPath).AbsoluteUri, s.Problem)).ToArray(),
+                // a blob input's SAS stays in this process (the embedded silo reads with it); the run state, the jobs and
+                // the records carry the location without it, and a cluster's silos read with their own credentials
+                subjects.Select(s => new SubjectEntry(s.Id, s.Label,
+                    CohortStorage.InputUri(StorageLocation.IsRemote(s.InputPath) ? StorageLocation.Remember(s.InputPath) : s.InputPath).AbsoluteUri, s.Problem)).ToArray(),
                 OutputLocation: remote ? manifest.OutputLocation : null,
                 ExportLocation: manifest.ExportLocation,
-                OutputStateETag: storage.StateETag);
+                OutputStateETag: storage.StateETag,
+                ManifestCopy: manifestCopy is null ? null : outputBase + manifestCopy);
             return new RunPlan(manifest, subjects, request) { Storage = storage };
         }
         catch
@@ -95,6 +119,28 @@ public static class RunPlanner
             await storage.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The manifest as the output keeps it for the coordinator: the file's JSON with the SAS of every blob location
+    /// removed (remembered by this process, so the embedded run still reads with it; a cluster's silos use their own
+    /// credentials). Relative paths stay relative: the coordinator resolves them against the manifest's original folder.
+    /// </summary>
+    private static string ManifestCopy(string manifestPath)
+    {
+        var node = JsonNode.Parse(File.ReadAllText(manifestPath), documentOptions: new System.Text.Json.JsonDocumentOptions
+            { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!;
+        JsonNode? Clean(JsonNode? n) => n switch
+        {
+            JsonObject o => new JsonObject(o.Select(kv => KeyValuePair.Create(kv.Key, Clean(kv.Value)))),
+            JsonArray a => new JsonArray(a.Select(Clean).ToArray()),
+            JsonValue v when v.TryGetValue<string>(out var text) => JsonValue.Create(IsSas(text) ? StorageLocation.Remember(text) : text),
+            null => null,
+            _ => n.DeepClone(),
+        };
+        return Clean(node)!.ToJsonString(Json.Options) + "\n";
+        static bool IsSas(string text) => StorageLocation.IsRemote(text) && text.IndexOf('?') is > 0 and var q
+                                          && text[q..].Contains("sig=", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>A location given on the command line: a blob location as written, a path made absolute (against the current folder).</summary>
@@ -126,6 +172,7 @@ public static class RunPlanner
             OutputDirectory = r.OutputDirectory,
             OutputLocation = r.OutputLocation,
             ExportLocation = r.ExportLocation,
+            ManifestCopy = r.ManifestCopy,
             Settings = r.Settings,
             PipelineVersion = r.PipelineVersion,
             SettingsHash = r.SettingsHash,
@@ -166,6 +213,8 @@ public static class RunPlanner
         previous.Status = RunState.Measuring;
         previous.FinishedAt = null;
         previous.ExportLocation = r.ExportLocation;
+        previous.ManifestCopy = r.ManifestCopy;
+        previous.Settings = r.Settings;
         if (r.Jobs is { } j) previous.Jobs = j;
     }
 

@@ -63,11 +63,15 @@ public sealed class SubjectWorker
             key = CacheKey.Compute(inputHash, _measurer.PipelineVersion, job.SettingsHash);
             if (await io.TryLoadAsync(key, ct) is { } cached)
                 return Measured(job, key, io.ResultUri, true, sw.Elapsed.TotalSeconds, cached);
-            var settings = _settings.GetOrAdd(job.Settings, u => RunSettings.Load(LocalPath(u)));
+            var settings = await SettingsAsync(job.Settings, ct);
             if (settings.Hash != job.SettingsHash)
                 throw new SubjectMeasurementException($"settings document {job.Settings} does not have the hash the job names", FailureKinds.Internal);
+            // a blob atlas: this process's own copy (fetched once, checked against the atlas identity of the cache key)
+            AtlasSpec atlas;
+            try { atlas = await AtlasCache.LocalAsync(settings.Atlas, settings.AtlasIdentity, Scratch, ct); }
+            catch (StorageException e) { throw new SubjectMeasurementException("atlas: " + e.Message, FailureKinds.InputUnreadable, e); }
             var outDir = io.WorkDirectory();
-            var work = new SubjectWork(job.SubjectId, job.SubjectLabel, input, settings.InputType, settings.Atlas,
+            var work = new SubjectWork(job.SubjectId, job.SubjectLabel, input, settings.InputType, atlas,
                 (JsonObject)settings.PipelineSettings.DeepClone(), outDir, "sub-" + job.SubjectLabel);
             MeasurerOutput m;
             using (Parallelism.Limit(CoreBudget))
@@ -147,9 +151,32 @@ public sealed class SubjectWorker
         };
     }
 
-    private static string LocalPath(string uri) =>
-        Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.IsFile ? u.LocalPath
-            : throw new SubjectMeasurementException($"this silo reads local (shared) files only, not {uri}", FailureKinds.Internal);
+    /// <summary>The run's settings document (read once per process): a local file (a local output), or a blob of the
+    /// output read through this process's credentials — a silo on another machine never needs the client's files.</summary>
+    private async Task<RunSettings> SettingsAsync(string uri, CancellationToken ct)
+    {
+        if (_settings.TryGetValue(uri, out var known)) return known;
+        RunSettings loaded;
+        if (StorageLocation.IsRemote(uri))
+        {
+            StoredBytes? doc;
+            try
+            {
+                var (folder, name) = StorageLocation.OpenObject(uri);
+                doc = await folder.ReadAsync(name, 16L << 20, ct);
+            }
+            catch (StorageException e) { throw new SubjectMeasurementException($"settings document: {e.Message}", FailureKinds.Internal, e); }
+            if (doc is null) throw new SubjectMeasurementException($"settings document {StorageLocation.Redact(uri)}: not found", FailureKinds.Internal);
+            loaded = RunSettings.Parse(System.Text.Encoding.UTF8.GetString(doc.Content), StorageLocation.Redact(uri));
+        }
+        else
+        {
+            var path = Uri.TryCreate(uri, UriKind.Absolute, out var u) && u.IsFile ? u.LocalPath
+                : throw new SubjectMeasurementException($"settings document {uri}: neither a file nor a blob location", FailureKinds.Internal);
+            loaded = RunSettings.Load(path);
+        }
+        return _settings.GetOrAdd(uri, loaded);
+    }
 }
 
 /// <summary>
@@ -184,9 +211,22 @@ public sealed record RunSettings(InputType InputType, AtlasSpec Atlas, string At
 
     public static RunSettings Load(string path)
     {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SubjectMeasurementException($"settings document {path} is unreadable: {e.Message}", FailureKinds.Internal, e);
+        }
+        return Parse(text, path);
+    }
+
+    /// <summary>A settings document's text; <paramref name="shown"/> names it in errors.</summary>
+    public static RunSettings Parse(string text, string shown)
+    {
+        var path = shown;
         try
         {
-            var o = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException("not an object");
+            var o = JsonNode.Parse(text) as JsonObject ?? throw new InvalidDataException("not an object");
             var a = o["atlas"] as JsonObject ?? throw new InvalidDataException("no atlas");
             var atlas = new AtlasSpec((string)a["kind"]!, (string?)a["path"], (string?)a["head"], (string?)a["brain"], (string?)a["icv"], (string?)a["tissues"]);
             var type = Enum.Parse<InputType>((string)o["inputType"]!, ignoreCase: true);

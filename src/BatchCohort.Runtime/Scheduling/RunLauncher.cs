@@ -70,7 +70,17 @@ public sealed class EmbeddedRunLauncher(Func<RunRequest, CancellationToken, Task
 
     public RunState? Status(string cohort)
     {
-        try { return RunState.TryLoad(RunState.StatePath(CohortManifest.Load(cohort).OutputDirectory)); }
+        try
+        {
+            var m = CohortManifest.Load(cohort);
+            // a blob output: its own state (another machine may have run it since); the staging copy when it cannot be read
+            if (Storage.StorageLocation.IsRemote(m.OutputLocation))
+            {
+                try { return Storage.OutputRuns.ReadStateAsync(m.OutputLocation).GetAwaiter().GetResult(); }
+                catch (Storage.StorageException) { }
+            }
+            return RunState.TryLoad(RunState.StatePath(m.OutputDirectory));
+        }
         catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return null; }
     }
 }

@@ -49,14 +49,14 @@ public sealed class StatusReader(ScheduleStore store, TimeProvider? time = null)
             DateTimeOffset? next = null;
             try { next = ScheduleRules.NextRun(spec, state, now); }
             catch (ArgumentException e) { problem = e.Message; }
-            string? outDir = null;
-            try { outDir = CohortManifest.Load(spec.Cohort).OutputDirectory; }
+            string? outDir = null, location = null;
+            try { var m = CohortManifest.Load(spec.Cohort); outDir = m.OutputDirectory; location = m.OutputLocation; }
             catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { problem ??= e.Message.ReplaceLineEndings(" "); }
             schedules.Add(new ScheduleView(spec.Id, spec.CohortName, spec.Cohort, spec.At, spec.TimeZone, spec.Cluster is null ? "embedded" : "cluster",
                 next, state.LastNight, state.LastRunId, state.LastOutcome, state.LastSummary,
                 spec.Webhook is null ? null : Webhook.Redact(spec.Webhook), state.Notes.TakeLast(5).ToList(), problem));
             if (outDir is null || !seenOutputs.Add(outDir)) continue;
-            runs.AddRange(RunsOf(spec, outDir, maxRunsPerCohort));
+            runs.AddRange(RunsOf(spec, outDir, location, maxRunsPerCohort));
         }
         var ordered = runs.OrderByDescending(r => r.Status == "running").ThenByDescending(r => r.StartedAt).ToList();
         return new StatusSnapshot(now, store.Home, schedules, ordered);
@@ -65,12 +65,21 @@ public sealed class StatusReader(ScheduleStore store, TimeProvider? time = null)
     public RunView? Run(string scheduleId, string runId) =>
         Read(int.MaxValue).Runs.FirstOrDefault(r => r.ScheduleId == scheduleId && r.RunId == runId);
 
-    private IEnumerable<RunView> RunsOf(ScheduleSpec spec, string outDir, int max)
+    private IEnumerable<RunView> RunsOf(ScheduleSpec spec, string outDir, string? location, int max)
     {
         var history = store.History(spec.Id, 200).GroupBy(h => h.RunId).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var states = new Dictionary<string, RunState>(StringComparer.Ordinal);
         var runsDir = Path.Combine(outDir, "runs");
-        if (Directory.Exists(runsDir))
+        // a blob output: the runs as the output holds them (whichever machine ran them); the staging folder when it cannot be read
+        IReadOnlyList<RunState>? remote = null;
+        if (Storage.StorageLocation.IsRemote(location))
+        {
+            try { remote = Storage.OutputRuns.ReadAsync(location!).GetAwaiter().GetResult(); }
+            catch (Storage.StorageException) { }
+        }
+        if (remote is not null)
+            foreach (var s in remote) states[s.RunId] = s;
+        else if (Directory.Exists(runsDir))
         {
             foreach (var f in Directory.EnumerateFiles(runsDir, "*.json"))
             {

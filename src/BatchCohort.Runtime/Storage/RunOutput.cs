@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BatchCohort.Runtime.Caching;
 using BatchCohort.Runtime.Coordination;
+using BatchCohort.Imaging.Formats;
 
 namespace BatchCohort.Runtime.Storage;
 
@@ -20,13 +21,37 @@ public sealed class RunOutput
 
     public RunOutput(RunState s)
     {
-        Staging = s.OutputDirectory;
         Output = StorageLocation.IsRemote(s.OutputLocation) ? StorageLocation.Open(s.OutputLocation!) : null;
+        // a blob output: this process's own staging folder (BATCHCOHORT_STAGING), not the client's (another machine's)
+        Staging = Output is null ? s.OutputDirectory : StagingFolder.For(s.OutputLocation!);
     }
 
     /// <summary>The blob output, or null for a local output.</summary>
     public IStorageLocation? Output { get; }
+    /// <summary>The folder on this machine where the coordinator writes what it then uploads: the output itself when it
+    /// is local; for a blob output this process's staging folder for it.</summary>
     public string Staging { get; }
+
+    /// <summary>Copies small objects of a blob output (the settings document) into staging; a missing one is skipped.</summary>
+    public async Task PullAsync(IEnumerable<string> relativePaths, CancellationToken ct = default)
+    {
+        if (Output is null) return;
+        foreach (var rel in relativePaths)
+        {
+            if (await Output.ReadAsync(rel, 16L << 20, ct) is not { } got) continue;
+            var local = Path.Combine(Staging, rel.Replace('/', Path.DirectorySeparatorChar));
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+            AtomicFile.WriteAllBytes(local, got.Content);
+        }
+    }
+
+    /// <summary>The text of the manifest copy the client put in the blob output (<see cref="RunState.ManifestCopy"/>).</summary>
+    public static async Task<string> ReadManifestCopyAsync(string location, CancellationToken ct = default)
+    {
+        var (folder, name) = StorageLocation.OpenObject(location);
+        var got = await folder.ReadAsync(name, 16L << 20, ct) ?? throw new StorageException($"{StorageLocation.Redact(location)}: not found (the run's copy of its manifest)");
+        return System.Text.Encoding.UTF8.GetString(got.Content);
+    }
     public bool Remote => Output is not null;
 
     /// <summary>True once a push lost the ETag race: another coordinator writes this output.</summary>

@@ -12,46 +12,13 @@ namespace BatchCohort.Cli.Tests.Commands;
 /// </summary>
 public class ScheduleCommandTests
 {
-    internal static string CliDll
-    {
-        get
-        {
-            var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
-            var p = Repo.Path_("src", "BatchCohort.Cli", "bin", config, "net10.0", "batchcohort.dll");
-            return File.Exists(p) ? p : Path.Combine(AppContext.BaseDirectory, "batchcohort.dll");
-        }
-    }
+    /// <summary>The schedules' state folder of this test (BATCHCOHORT_HOME), passed to every process it starts.</summary>
+    internal static Dictionary<string, string> Home(TempDir d) => new() { ["BATCHCOHORT_HOME"] = d["home"] };
 
-    internal static ProcessStartInfo Psi(TempDir d, int delayMs, IEnumerable<string> args)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = d.FullName,
-        };
-        psi.ArgumentList.Add(CliDll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment[MeasurerFactory.EnvironmentVariable] = typeof(CountingTestMeasurer).Assembly.Location + ":" + typeof(CountingTestMeasurer).FullName;
-        psi.Environment["BATCHCOHORT_TEST_MARKERS"] = d["markers.txt"];
-        psi.Environment["BATCHCOHORT_TEST_DELAY_MS"] = delayMs.ToString(CultureInfo.InvariantCulture);
-        psi.Environment["BATCHCOHORT_HOME"] = d["home"];
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        return psi;
-    }
+    internal static Task<CliProcess.Result> Cli(TempDir d, params string[] args) =>
+        CliProcess.RunToEnd(d, 0, Home(d), TimeSpan.FromSeconds(120), args);
 
-    internal sealed record Result(int Code, string Stdout, string Stderr);
-
-    internal static async Task<Result> Cli(TempDir d, params string[] args)
-    {
-        using var p = Process.Start(Psi(d, 0, args))!;
-        var so = p.StandardOutput.ReadToEndAsync();
-        var se = p.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try { await p.WaitForExitAsync(limit.Token); }
-        catch (OperationCanceledException) { p.Kill(true); throw new TimeoutException("batchcohort " + string.Join(' ', args) + " did not finish in 120 s"); }
-        return new Result(p.ExitCode, await so, await se);
-    }
-
-    private static string IdFrom(Result add)
+    private static string IdFrom(CliProcess.Result add)
     {
         Assert.True(add.Code == 0, add.Stderr + add.Stdout);
         var line = add.Stdout.Split('\n').First(l => l.StartsWith("added schedule ", StringComparison.Ordinal));

@@ -58,8 +58,7 @@ public class StatusPageTests
         var id = Regex.Match(add.Stdout, @"added schedule (\S+):").Groups[1].Value;
 
         int port = FreePort();
-        var psi = ScheduleCommandTests.Psi(d, 1500, new[] { "serve", "--http", port.ToString(CultureInfo.InvariantCulture), "--token", "s3cret", "--tick", "1" });
-        using var serve = Process.Start(psi)!;
+        using var serve = CliProcess.Start(d, 1500, ScheduleCommandTests.Home(d), "serve", "--http", port.ToString(CultureInfo.InvariantCulture), "--token", "s3cret", "--tick", "1");
         var stdout = new System.Text.StringBuilder();
         serve.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
         serve.BeginOutputReadLine();

@@ -72,21 +72,23 @@ public class AtlasIndependenceTests
         var atlas = AtlasLibrary.Phantom();
         var (img, truth) = SmallSubject();
         var cases = All48().ToArray();
-        var rows = new (string Name, double Icv, double Brain, string Flags, bool Ok, string? Why)[cases.Length];
+        var rows = new (string Name, double Icv, double Brain, double Mask, string Flags, bool Ok, string? Why)[cases.Length];
         Parallel.For(0, cases.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 }, c =>
         {
             var (perm, flips) = cases[c];
             var v = Restore(img, perm, flips);
             var r = SubjectPipeline.Run("o" + c, v, atlas);
-            rows[c] = ($"perm {string.Join("", perm)} flips {flips}", r.Measures?.IcvMl ?? double.NaN, r.Measures?.BrainMl ?? double.NaN,
+            rows[c] = ($"perm {string.Join("", perm)} flips {flips}", r.Measures?.IcvMl ?? double.NaN, r.Measures?.BrainMl ?? double.NaN, r.Brain?.VolumeMl() ?? double.NaN,
                 r.Measures?.QcFlags ?? "", r.Success, r.FailureReason);
         });
-        foreach (var r in rows) _out.WriteLine($"{r.Name}: {(r.Ok ? $"ICV {r.Icv:F1} brain {r.Brain:F1} [{r.Flags}]" : "FAILED " + r.Why)}");
+        foreach (var r in rows) _out.WriteLine($"{r.Name}: {(r.Ok ? $"ICV {r.Icv:F1} brain {r.Brain:F1} mask {r.Mask:F1} [{r.Flags}]" : "FAILED " + r.Why)}");
         Assert.All(rows, r => Assert.True(r.Ok, $"{r.Name}: {r.Why}"));
         double icvSpread = rows.Max(r => r.Icv) / rows.Min(r => r.Icv) - 1, brainSpread = rows.Max(r => r.Brain) / rows.Min(r => r.Brain) - 1;
-        _out.WriteLine($"48 orientations: ICV spread {icvSpread * 100:F2}%, brain spread {brainSpread * 100:F2}% (truth ICV {truth.IntracranialMl:F1}, brain {truth.BrainMl:F1})");
+        double maskSpread = rows.Max(r => r.Mask) / rows.Min(r => r.Mask) - 1;
+        _out.WriteLine($"48 orientations: ICV spread {icvSpread * 100:F2}%, brain spread {brainSpread * 100:F2}%, brain mask spread {maskSpread * 100:F2}% (max/min − 1; truth ICV {truth.IntracranialMl:F1}, brain {truth.BrainMl:F1})");
         Assert.True(icvSpread <= 0.005, $"ICV spread {icvSpread * 100:F2}% over the 48 orientations");
         Assert.True(brainSpread <= 0.005, $"brain spread {brainSpread * 100:F2}% over the 48 orientations");
+        Assert.True(maskSpread <= 0.005, $"brain mask spread {maskSpread * 100:F2}% over the 48 orientations");
     }
 
     [RequiresFact(Requirements.Nibabel)]
@@ -211,7 +213,7 @@ public class AtlasIndependenceTests
                     v[x, y, z] = val + (float)(rng.NextDouble() * 30);
                 }
         var res = SubjectPipeline.Run("egg", v, AtlasLibrary.Phantom());
-        _out.WriteLine(res.Success ? $"measured: ICV {res.Measures!.IcvMl:F0} brain {res.Measures.BrainMl:F0} cut {res.Measures.QcBrainCut:F3} gw {res.Measures.QcGreyWhiteContrast:F2} flags [{res.Measures.QcFlags}]" : $"failed at {res.FailedStep}: {res.FailureReason}");
+        _out.WriteLine(res.Success ? $"measured: ICV {res.Measures!.IcvMl:F0} brain {res.Measures.BrainMl:F0} cut {res.Measures.QcBrainCut:F3} gw {res.Measures.QcGreyWhiteContrast:F2} WM Dice {res.Measures.QcWhiteMatterDice:F2} WM depth {res.Measures.QcWhiteMatterDepthRatio:F2} flags [{res.Measures.QcFlags}]" : $"failed at {res.FailedStep}: {res.FailureReason}");
         Assert.True(!res.Success || res.Measures!.QcFlags.Length > 0, "a non-head object was measured without a flag");
     }
 
@@ -229,7 +231,7 @@ public class AtlasIndependenceTests
         Assert.True(rp.Success, rp.FailureReason);
         var c = rc.Measures!; var p = rp.Measures!;
         double dI = p.IcvMl / c.IcvMl - 1, dB = p.BrainMl / c.BrainMl - 1, dM = rp.Brain!.VolumeMl() / rc.Brain!.VolumeMl() - 1;
-        _out.WriteLine($"ch2 @2 mm: Colin27 ICV {c.IcvMl:F1} brain {c.BrainMl:F1} mask {rc.Brain.VolumeMl():F1}; phantom ICV {p.IcvMl:F1} brain {p.BrainMl:F1} mask {rp.Brain.VolumeMl():F1}; phantom vs Colin27: ICV {dI * 100:+0.0;-0.0}%, brain {dB * 100:+0.0;-0.0}%, mask {dM * 100:+0.0;-0.0}%");
+        _out.WriteLine($"ch2 @2 mm: Colin27 ICV {c.IcvMl:F1} brain {c.BrainMl:F1} mask {rc.Brain.VolumeMl():F1}; phantom ICV {p.IcvMl:F1} brain {p.BrainMl:F1} mask {rp.Brain.VolumeMl():F1}; phantom vs Colin27: ICV {dI * 100:+0.0;-0.0}%, brain {dB * 100:+0.0;-0.0}%, mask {dM * 100:+0.0;-0.0}%; WM Dice with the atlas carried over: Colin27 {c.QcWhiteMatterDice:F2}, phantom {p.QcWhiteMatterDice:F2}; WM depth ratio Colin27 {c.QcWhiteMatterDepthRatio:F2}, phantom {p.QcWhiteMatterDepthRatio:F2}; flags [{c.QcFlags}] [{p.QcFlags}]");
         // issue 12's target is 3 %; pipeline 0.4.0 measures +3.1 % (2026-12-02): missed by 0.1 %, guarded at 3.5 % (docs/pipeline.md)
         Assert.True(Math.Abs(dI) <= 0.035, $"ICV differs by {dI * 100:F1}% between atlases");
         Assert.True(Math.Abs(dB) <= 0.02, $"brain differs by {dB * 100:F1}% between atlases");
