@@ -13,13 +13,16 @@ namespace BatchCohort.Benchmarks;
 
 /// <summary>
 /// The Orleans engine's own cost. (a) Overhead per subject: an embedded run (one silo in this process, one subject at
-/// a time) of a measurer doing a fixed amount of CPU work per subject, against calling the same measurer directly in
-/// a loop, in the same process run (direct, engine, direct; the reference is the mean of both direct loops). (b) A large
-/// cohort with the fast test measurer through 1, 2 and 3 real <c>batchcohort silo</c> processes on a real Redis:
-/// subjects/s in the measuring phase, the coordinator's state size (its JSON, as Redis holds it) and the peak working
-/// set (VmHWM) of the silo process that hosts the coordinator; then, with 3 silos, kill -9 of the coordinator's silo
-/// midway and the time until the coordinator answers again and until subjects complete again.
-/// usage: cluster [subjects=10000] [overhead-subjects=12]
+/// a time) of the fast test measurer (milliseconds per subject), against calling the same measurer directly in a loop
+/// (direct, engine, direct; the reference is the mean of both direct loops): the difference per subject is what the
+/// engine adds (lease and journal write, subject grain, input hash, result record written atomically, report). It is
+/// expressed as a share of a real subject's time, measured in the same run: the imaging pipeline on one synthetic
+/// 256×256×128 subject (best of two). (b) A large cohort with the fast test measurer through 1, 2 and 3 real
+/// <c>batchcohort silo</c> processes on a real Redis: subjects/s in the measuring phase; the memory of an idle silo
+/// (before the run) and of the silo hosting the coordinator after the run (working set, peak, managed heap after a
+/// full collection, and the coordinator's state: JSON and managed bytes); then, with 3 silos, kill -9 of the
+/// coordinator's silo midway and the time until the coordinator answers again and until subjects complete again.
+/// usage: cluster [subjects=10000] [overhead-subjects=200] [silos=1,2,3] [--no-kill] [--no-overhead]
 /// </summary>
 public sealed class ClusterBenchmark : IBenchmark
 {
@@ -30,53 +33,29 @@ public sealed class ClusterBenchmark : IBenchmark
 
     public int Run(string[] args)
     {
-        int n = args.Length > 0 && int.TryParse(args[0], out var a) ? a : 10_000;
-        int m = args.Length > 1 && int.TryParse(args[1], out var b) ? b : 12;
-        Overhead(m).GetAwaiter().GetResult();
+        var positional = args.Where(x => !x.StartsWith("--", StringComparison.Ordinal)).ToArray();
+        int n = positional.Length > 0 && int.TryParse(positional[0], out var a) ? a : 10_000;
+        int m = positional.Length > 1 && int.TryParse(positional[1], out var b) ? b : 200;
+        int[] siloCounts = positional.Length > 2 ? positional[2].Split(',').Select(x => int.Parse(x, Ci)).ToArray() : new[] { 1, 2, 3 };
+        if (!args.Contains("--no-overhead")) Overhead(m).GetAwaiter().GetResult();
         if (!Requirements.OnPath("redis-server")) { Console.Error.WriteLine("part (b) needs redis-server (apt-get install -y redis-server)"); return 2; }
-        foreach (int silos in new[] { 1, 2, 3 })
+        foreach (int silos in siloCounts)
             Scale(n, silos, kill: false).GetAwaiter().GetResult();
-        Scale(n, 3, kill: true).GetAwaiter().GetResult();
+        if (!args.Contains("--no-kill")) Scale(n, 3, kill: true).GetAwaiter().GetResult();
         return 0;
     }
 
     // ---------------------------------------------------------------- (a) overhead per subject
 
-    /// <summary>The test measurer's measures after a fixed amount of integer work (no allocation, no I/O).</summary>
-    private sealed class CpuMeasurer(long iterations) : ISubjectMeasurer
-    {
-        private readonly CountingTestMeasurer _inner = new(null, 0, "bench-cpu-1");
-        public string PipelineVersion => _inner.PipelineVersion;
-        public IReadOnlyList<string>? MeasureNames => _inner.MeasureNames;
-        public IReadOnlyList<string>? LabelNames => _inner.LabelNames;
-        public SettingsCatalog? Settings => _inner.Settings;
-        public static ulong Sink;
-
-        public Task<MeasurerOutput> MeasureAsync(SubjectWork work, CancellationToken ct)
-        {
-            Sink ^= Spin(iterations);
-            return _inner.MeasureAsync(work, ct);
-        }
-
-        public static ulong Spin(long n)
-        {
-            ulong x = 88172645463325252UL;
-            for (long i = 0; i < n; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
-            return x;
-        }
-    }
-
     private static async Task Overhead(int subjects)
     {
-        const long iterations = 400_000_000;   // ≈ 0.3–1 s per subject on this machine, depending on its load
         using var dir = new TempDir("bench-overhead");
         var ids = TestInputs.WriteCohort(dir.FullName, subjects);
-        var measurer = new CpuMeasurer(iterations);
-        CpuMeasurer.Spin(10_000_000);   // JIT
+        var measurer = new CountingTestMeasurer(null, 0, "bench-overhead-1");
 
-        async Task<double> Direct()
+        async Task<double> Direct(string name)
         {
-            var outDir = Path.Combine(dir.FullName, "direct");
+            var outDir = Path.Combine(dir.FullName, name);
             Directory.CreateDirectory(outDir);
             var sw = Stopwatch.StartNew();
             foreach (var id in ids)
@@ -85,21 +64,40 @@ public sealed class ClusterBenchmark : IBenchmark
             return sw.Elapsed.TotalSeconds;
         }
 
-        double d1 = await Direct();
+        await Direct("warm");   // JIT, file cache
+        double d1 = await Direct("direct1");
         var outcome = await new CohortRunner(measurer).RunAsync(dir.FullName, new CohortRunOptions { Jobs = 1 });
         var s = outcome.State;
         if (s.Subjects.Any(x => x.Status != SubjectStatus.Done)) throw new InvalidOperationException("the engine run did not measure every subject");
         // the measuring phase: from the run's opening to its last subject's end (silo start and group stage excluded)
         double engine = (s.Subjects.Max(x => x.FinishedAt!.Value) - s.StartedAt).TotalSeconds;
-        double d2 = await Direct();
+        double d2 = await Direct("direct2");
         double direct = (d1 + d2) / 2;
-        double perSubject = direct / subjects;
         double overheadMs = (engine - direct) / subjects * 1000;
-        double pct = overheadMs / 1000 / perSubject * 100;
-        Console.WriteLine(string.Create(Ci, $"overhead: {subjects} subjects, fixed CPU work {iterations:N0} xorshift steps: direct {d1:F2} s / {d2:F2} s, engine (measuring phase) {engine:F2} s → {overheadMs:F1} ms per subject = {pct:F2} % of {perSubject * 1000:F0} ms"));
-        BenchResults.Figure("engine overhead per subject (embedded silo, jobs 1)", string.Create(Ci, $"{subjects} subjects × {iterations / 1e6:0} M xorshift steps ({perSubject * 1000:F0} ms each)"),
-            overheadMs, "ms", "< 1 % of a subject", pct < 1, "measurer called directly (mean of a loop before and after)", 0,
-            note: string.Create(Ci, $"{pct:F2} % of a subject"));
+
+        // a real subject: the imaging pipeline end to end on one synthetic subject, best of two
+        var atlas = BatchCohort.Neuro.Atlases.AtlasLibrary.Resolve(null, out bool phantom);
+        var o = new BatchCohort.Neuro.Synthesis.SynthOptions { Subjects = 1, Seed = 3 };
+        var synth = BatchCohort.Neuro.Synthesis.CohortSynthesizer.Synthesize(atlas, BatchCohort.Neuro.Synthesis.CohortSynthesizer.Plan(atlas, o)[0], o);
+        string hdr = Path.Combine(dir.FullName, "real", "sub-0001_T1w.hdr");
+        Directory.CreateDirectory(Path.GetDirectoryName(hdr)!);
+        BatchCohort.Imaging.Formats.VolumeFile.WriteAnalyze(synth.Image, hdr, BatchCohort.Imaging.Volumes.VoxelType.Int16);
+        double real = double.MaxValue;
+        for (int i = 0; i < 2; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            var r = BatchCohort.Neuro.Pipeline.SubjectPipeline.Run("0001", hdr, atlas);
+            if (!r.Success) throw new InvalidOperationException("the real pipeline failed: " + r.FailureReason);
+            BatchCohort.Neuro.Pipeline.SubjectOutputs.Write(r, Path.Combine(dir.FullName, "real", "out" + i));
+            real = Math.Min(real, sw.Elapsed.TotalSeconds);
+        }
+        double pct = overheadMs / 1000 / real * 100;
+        Console.WriteLine(string.Create(Ci, $"overhead: {subjects} subjects, fast test measurer: direct {d1 * 1000 / subjects:F2} / {d2 * 1000 / subjects:F2} ms per subject, engine (embedded silo, jobs 1, measuring phase) {engine * 1000 / subjects:F2} ms per subject → overhead {overheadMs:F2} ms per subject"));
+        Console.WriteLine(string.Create(Ci, $"real subject (imaging pipeline, {synth.Image.Shape}, atlas {atlas.Name}{(phantom ? ", phantom" : "")}): {real:F2} s → overhead = {pct:F3} % of a real subject (ratio real/overhead = {real * 1000 / overheadMs:F0})"));
+        BenchResults.Figure("engine overhead per subject (embedded silo, jobs 1, fast test measurer)", string.Create(Ci, $"{subjects} subjects"),
+            overheadMs, "ms", "< 1 % of a real subject", pct < 1, "the measurer called directly (mean of a loop before and after)",
+            note: string.Create(Ci, $"{pct:F3} % of a real subject's {real:F2} s (imaging pipeline, same run); direct {direct * 1000 / subjects:F2} ms per subject"));
+        BenchResults.Figure("a real subject (imaging pipeline, the reference of the overhead)", $"{synth.Image.Shape}, atlas {atlas.Name}", real, "s");
     }
 
     // ---------------------------------------------------------------- (b) scale, memory, recovery
@@ -182,6 +180,10 @@ public sealed class ClusterBenchmark : IBenchmark
             for (int i = 0; i < siloCount; i++) silos.Add(Start(dir.FullName, "silo", "--cluster", conn, "--cluster-id", clusterId, "--jobs", "2"));
             foreach (var s in silos)
                 if (await Task.WhenAny(s.Joined.Task, Task.Delay(TimeSpan.FromSeconds(120))) != s.Joined.Task) throw new TimeoutException("a silo did not join within 120 s");
+            // an idle silo: a probe grain (a coordinator of no run) answers from the silo it is placed on
+            HostMemory idle;
+            await using (var c = await ClusterClient.ConnectAsync(ClusterConnection.Parse(conn), new ClusterNames(clusterId, clusterId), CancellationToken.None))
+                idle = await c.Grains.GetGrain<ICohortRunGrain>("memory-probe").GetHostMemory();
             string load = BenchResults.LoadAverage();
             var sw = Stopwatch.StartNew();
             using var client = Start(dir.FullName, "run", dir.FullName, "--cluster", conn, "--cluster-id", clusterId);
@@ -202,19 +204,27 @@ public sealed class ClusterBenchmark : IBenchmark
                 Console.WriteLine(string.Create(Ci, $"{input}: kill -9 of the coordinator's silo: {killNote}; measuring phase {measuring:F1} s, wall {wall:F1} s (load {load})"));
                 return;
             }
-            // the coordinator's silo: the one its run record names as the last worker is not it; ask the cluster
+            // the silo that hosts the coordinator, after the run: its process and the coordinator's own state
+            HostMemory coord;
             long peakKb = -1;
             await using (var c = await ClusterClient.ConnectAsync(ClusterConnection.Parse(conn), new ClusterNames(clusterId, clusterId), CancellationToken.None))
             {
-                var view = await c.Grains.GetGrain<ICohortRunGrain>(state.RunId).GetView();
-                var host = silos.FirstOrDefault(s => s.Address == view?.Coordinator);
+                coord = await c.Grains.GetGrain<ICohortRunGrain>(state.RunId).GetHostMemory();
+                var host = silos.FirstOrDefault(s => s.Address == coord.Silo);
                 if (host is not null) peakKb = PeakRssKb(host.P.Id);
             }
-            Console.WriteLine(string.Create(Ci, $"{input}: measuring phase {measuring:F1} s = {rate:F0} subjects/s (wall {wall:F1} s with client start and group stage); coordinator state {stateBytes / 1048576.0:F2} MB JSON; coordinator silo peak working set {peakKb / 1024.0:F0} MB (load {load})"));
+            static double Mb(long b) => b / 1048576.0;
+            Console.WriteLine(string.Create(Ci, $"{input}: measuring phase {measuring:F1} s = {rate:F0} subjects/s (wall {wall:F1} s with client start and group stage) (load {load})"));
+            Console.WriteLine(string.Create(Ci, $"  idle silo before the run: working set {Mb(idle.WorkingSetBytes):F0} MB, managed heap after GC {Mb(idle.ManagedAfterGcBytes):F1} MB, GC committed {Mb(idle.GcCommittedBytes):F0} MB"));
+            Console.WriteLine(string.Create(Ci, $"  coordinator's silo after the run: working set {Mb(coord.WorkingSetBytes):F0} MB (peak {peakKb / 1024.0:F0} MB), managed heap after GC {Mb(coord.ManagedAfterGcBytes):F1} MB, GC committed {Mb(coord.GcCommittedBytes):F0} MB, {coord.Activations} activations in its working set"));
+            Console.WriteLine(string.Create(Ci, $"  coordinator state: {coord.Subjects} subjects, {Mb(coord.StateJsonBytes):F2} MB JSON, {Mb(coord.StateManagedBytes):F1} MB managed (one copy)"));
             BenchResults.Figure("subjects/s, measuring phase", input, rate, "subjects/s", note: "load " + load);
-            BenchResults.Figure("coordinator state (JSON in Redis)", input, stateBytes / 1048576.0, "MB", "< 200 MB", stateBytes < 200L * 1048576);
-            BenchResults.Figure("coordinator silo process, peak working set (VmHWM)", input, peakKb / 1024.0, "MB", "< 200 MB", peakKb >= 0 && peakKb < 200 * 1024,
-                note: "whole process: .NET runtime, Orleans, every grain of the silo");
+            BenchResults.Figure("coordinator state, managed heap (one copy of the run state)", input, Mb(coord.StateManagedBytes), "MB", "< 200 MB", coord.StateManagedBytes < 200L * 1048576,
+                note: string.Create(Ci, $"{Mb(coord.StateJsonBytes):F2} MB as JSON in Redis"));
+            BenchResults.Figure("coordinator's silo, managed heap after a full GC (after the run)", input, Mb(coord.ManagedAfterGcBytes), "MB", "< 200 MB", coord.ManagedAfterGcBytes < 200L * 1048576,
+                "an idle silo of the same cluster before the run", Mb(idle.ManagedAfterGcBytes));
+            BenchResults.Figure("coordinator's silo process, peak working set (VmHWM)", input, peakKb / 1024.0, "MB", "< 200 MB", peakKb >= 0 && peakKb < 200 * 1024,
+                "an idle silo's working set before the run", Mb(idle.WorkingSetBytes), note: "whole process: .NET runtime, Orleans, every grain of the silo, its share of the subjects");
         }
         finally
         {

@@ -33,6 +33,10 @@ public interface ICohortRunGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<RunView?> GetView();
 
+    /// <summary>Diagnostics: the memory of the silo process hosting this coordinator (a full garbage collection first).</summary>
+    [AlwaysInterleave]
+    Task<HostMemory> GetHostMemory();
+
     /// <summary>Stops dispatching; running subjects go back to pending (the run can be resumed).</summary>
     Task<RunView?> Interrupt();
 

@@ -113,3 +113,14 @@ public sealed record RunListing(string RunId, string Cohort, string OutputDirect
 /// <summary>A silo's admission: refused when it runs another pipeline version than the silos already in the cluster.</summary>
 [GenerateSerializer, Immutable]
 public sealed record JoinAnswer(bool Accepted, string PipelineVersion, string? Reason);
+
+/// <summary>
+/// The memory of the silo process that hosts a run's coordinator (a diagnostic for the cluster benchmark): the process
+/// (working set, its peak), the managed heap after a full collection, and the coordinator's own state — its JSON size
+/// (compact, as grain storage holds it) and the managed bytes of one copy of it, measured by the heap's growth when a
+/// copy is made. Zero state figures when the grain holds no run.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record HostMemory(
+    string Silo, long WorkingSetBytes, long PeakWorkingSetBytes, long ManagedAfterGcBytes, long GcCommittedBytes,
+    int Subjects, long StateJsonBytes, long StateManagedBytes, int Activations);

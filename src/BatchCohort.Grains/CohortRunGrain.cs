@@ -21,8 +21,10 @@ public sealed class LocalRunResults
 
 /// <summary>
 /// The coordinator of one run (key: the run id). Its state (a <see cref="RunState"/>) is persisted by the "runs"
-/// grain storage — embedded: runs/state.json beside the outputs; a cluster: Redis or Azure blobs — at most every half
-/// second and at every change of the run's status. A timer puts back the subjects of silos that died (membership says
+/// grain storage — embedded: runs/state.json beside the outputs; a cluster: Redis or Azure blobs — in two parts: the
+/// snapshot (the whole state, written at every change of the run's status and at each compaction) and a
+/// <see cref="RunJournal"/> (the subjects changed since the snapshot, written for each lease and at most every half
+/// second for reports), so a write costs the changes since the last compaction, not the cohort's size. A timer puts back the subjects of silos that died (membership says
 /// so) or that lost their work (their subject grain has no record of it), then, when no subject is pending or running,
 /// runs the group stage off the grain's scheduler and marks the run complete. Reactivated on another silo after its
 /// own silo died, it carries on from the persisted state: subjects done but not yet persisted are cache hits.
@@ -35,10 +37,17 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
     private static readonly TimeSpan UnknownSiloGrace = TimeSpan.FromSeconds(10);
 
     private readonly IPersistentState<RunState> _store;
+    private readonly IPersistentState<RunJournal> _journal;
+    /// <summary>The latest delta of every subject changed since the last snapshot: what each journal write holds.</summary>
+    private readonly Dictionary<string, SubjectDelta> _deltas = new(StringComparer.Ordinal);
+    /// <summary>The next write must be a snapshot (a compaction whose write failed or was never made, a recovery).</summary>
+    private bool _snapshotDue, _epochRaised;
+    private DateTime _lastPush = DateTime.MinValue;
     private readonly IClusterMembershipService _membership;
     private readonly ILogger<CohortRunGrain> _log;
     private readonly LocalRunResults? _local;
     private readonly string _silo;
+    private readonly IServiceProvider _services;
     private readonly SemaphoreSlim _writing = new(1, 1);
     private RunLedger? _ledger;
     private RunOutput? _output;   // a blob output: state pushed under ETag conditions, group outputs uploaded
@@ -48,14 +57,17 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
     private IGrainTimer? _timer;
     private DateTime _lastReconcile = DateTime.UtcNow;
 
-    public CohortRunGrain([PersistentState("run", "runs")] IPersistentState<RunState> store, IClusterMembershipService membership,
+    public CohortRunGrain([PersistentState("run", "runs")] IPersistentState<RunState> store,
+        [PersistentState("journal", "runs")] IPersistentState<RunJournal> journal, IClusterMembershipService membership,
         ILogger<CohortRunGrain> log, IServiceProvider services, ILocalSiloDetails silo)
     {
         _silo = silo.SiloAddress.ToParsableString();
         _store = store;
+        _journal = journal;
         _membership = membership;
         _log = log;
         _local = services.GetService<LocalRunResults>();
+        _services = services;
     }
 
     private string RunId => this.GetPrimaryKeyString();
@@ -67,6 +79,8 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         var s = _store.State;
         if (s.RunId == RunId)
         {
+            // the changes since the last snapshot; the next write is a snapshot that holds them
+            if (_journal.State.ApplyTo(s) && _journal.State.Changes.Count > 0) _snapshotDue = true;
             _ledger = new RunLedger(s);
             if (s.IsOpen)
             {
@@ -87,7 +101,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             {
                 bool resumedNow = _recovered;
                 Output.Seed(request.OutputStateETag);
-                if (_recovered) { s.ResumedAt.Add(now); _recovered = false; await PersistAsync(); }
+                if (_recovered) { s.ResumedAt.Add(now); _recovered = false; await PersistAsync(full: true); }
                 StartTimer();
                 return new RunTicket(RunId, resumedNow, !resumedNow, s.Status);
             }
@@ -98,7 +112,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
                 var valid = await Output.ValidResultsAsync(s.Subjects.Where(x => x.Status == Runtime.Coordination.SubjectStatus.Done).Select(x => (x.Label, x.CacheKey)));
                 RunPlanner.Resume(s, request, now, (label, _) => valid.GetValueOrDefault(label));
                 _ledger = new RunLedger(s);
-                await PersistAsync();
+                await PersistAsync(full: true);
                 await ListAsync();
                 StartTimer();
                 return new RunTicket(RunId, true, false, s.Status);
@@ -110,7 +124,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         _ledger = new RunLedger(state);
         _output = null;
         Output.Seed(request.OutputStateETag);
-        await PersistAsync();
+        await PersistAsync(full: true);
         await ListAsync();
         StartTimer();
         return new RunTicket(RunId, false, false, state.Status);
@@ -151,6 +165,32 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
 
     public Task<RunView?> GetView() => Task.FromResult(State is { } s ? RunPlanner.View(s) with { Coordinator = _silo } : null);
 
+    public Task<HostMemory> GetHostMemory()
+    {
+        long stateJson = 0, stateManaged = 0;
+        int subjects = 0;
+        if (State is { } s)
+        {
+            // through a stream: no large buffer rented from the shared pool (it would stay there, counted as the silo's)
+            using var ms = new MemoryStream();
+            System.Text.Json.JsonSerializer.Serialize(ms, s, Json.Compact);
+            stateJson = ms.Length;
+            subjects = s.Subjects.Count;
+            ms.Position = 0;
+            long before = GC.GetTotalMemory(forceFullCollection: true);
+            var copy = System.Text.Json.JsonSerializer.Deserialize<RunState>(ms, Json.Compact);
+            long after = GC.GetTotalMemory(forceFullCollection: true);
+            GC.KeepAlive(copy);
+            stateManaged = Math.Max(0, after - before);
+        }
+        long managed = GC.GetTotalMemory(forceFullCollection: true);
+        using var p = System.Diagnostics.Process.GetCurrentProcess();
+        var info = GC.GetGCMemoryInfo();
+        int activations = _services.GetService<Orleans.Runtime.IActivationWorkingSet>()?.Count ?? -1;
+        return Task.FromResult(new HostMemory(_silo, p.WorkingSet64, p.PeakWorkingSet64, managed, info.TotalCommittedBytes,
+            subjects, stateJson, stateManaged, activations));
+    }
+
     public Task<RunView?> Interrupt() => StopAsync(RunState.Interrupted);
 
     public Task<RunView?> Cancel() => StopAsync(RunState.Cancelled);
@@ -162,7 +202,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         {
             _ledger!.Stop(status);
             s.FinishedAt = DateTimeOffset.UtcNow;
-            await PersistAsync();
+            await PersistAsync(full: true);
             s.Save(RunState.RecordPath(Output.Staging, s.RunId));
             await UploadAsync($"runs/{s.RunId}.json");
             await ListAsync();
@@ -254,7 +294,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         _grouping = true;
         var s = State!;
         s.Status = RunState.Grouping;
-        await PersistAsync();
+        await PersistAsync(full: true);
         await ListAsync();
         _ = GroupStageAsync(s);
     }
@@ -302,7 +342,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         s.Status = error is null ? RunState.Completed : RunState.GroupFailed;
         s.FinishedAt = DateTimeOffset.UtcNow;
         _local?.Set(s.RunId, summary, error);
-        await PersistAsync();
+        await PersistAsync(full: true);
         try
         {
             s.Save(RunState.RecordPath(Output.Staging, s.RunId));
@@ -360,18 +400,45 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
 
     private void Changed() => _version++;
 
-    /// <summary>Writes the state; with <paramref name="covering"/>, only when no completed write covers that change yet.</summary>
-    private async Task PersistAsync(long? covering = null)
+    /// <summary>A journal of more deltas than this is compacted into a snapshot. A journal write costs its deltas, a
+    /// compaction the whole state once per this many changed subjects: √(4n) balances the two (200 for 10,000
+    /// subjects: journals of ≈ 40 kB, below the large-object heap; a 4 MB snapshot every 200 changes).</summary>
+    private int CompactAfter => Math.Clamp((int)Math.Sqrt(4.0 * (State?.Subjects.Count ?? 0)), 128, 4096);
+
+    /// <summary>Writes the changes; with <paramref name="covering"/>, only when no completed write covers that change yet;
+    /// <paramref name="full"/>: the whole state (a change of the run's status), else the journal unless it is due for compaction.</summary>
+    private async Task PersistAsync(long? covering = null, bool full = false)
     {
         await _writing.WaitAsync();
         try
         {
             if (covering is { } need && _persisted >= need) return;
             long v = _version;
-            await _store.WriteStateAsync();
-            // a blob output: the output's runs/state.json follows, If-Match the ETag of the previous push; a write
-            // counts as done when both are (a failed push is tried again at the next tick)
-            if (State is { } s && Output.Remote) await Output.PushStateAsync(s);
+            if (State is not { } s) return;
+            foreach (var x in _ledger!.TakeChanges()) _deltas[x.Id] = SubjectDelta.Of(x);
+            bool snapshot = full || _snapshotDue || _deltas.Count > CompactAfter;
+            if (snapshot)
+            {
+                _snapshotDue = true;
+                // one epoch per compaction, kept when its write fails (it may have landed): a journal of the old epoch is
+                // then ignored by recovery, since this snapshot holds all of it
+                if (!_epochRaised) { s.Epoch++; _epochRaised = true; }
+                await _store.WriteStateAsync();
+                _snapshotDue = _epochRaised = false;
+                _deltas.Clear();
+            }
+            else if (_deltas.Count > 0)
+            {
+                _journal.State = new RunJournal { RunId = s.RunId, Epoch = s.Epoch, Changes = _deltas.Values.ToList() };
+                await _journal.WriteStateAsync();
+            }
+            // a blob output: the output's runs/state.json follows, If-Match the ETag of the previous push (at each
+            // snapshot, and at most every 2 s between); a write counts as done when both are (a failed push is tried again)
+            if (Output.Remote && (snapshot || DateTime.UtcNow - _lastPush > TimeSpan.FromSeconds(2)))
+            {
+                await Output.PushStateAsync(s);
+                _lastPush = DateTime.UtcNow;
+            }
             _persisted = Math.Max(_persisted, v);
         }
         catch (StorageConflictException e)
@@ -383,7 +450,8 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
                 _ledger!.Stop(RunState.Interrupted);
                 s.FinishedAt = DateTimeOffset.UtcNow;
                 s.Notes.Add(e.Message);
-                try { await _store.WriteStateAsync(); } catch (Exception) { }
+                if (!_epochRaised) { s.Epoch++; _epochRaised = true; }
+                try { await _store.WriteStateAsync(); _epochRaised = false; _deltas.Clear(); } catch (Exception) { }
             }
             _persisted = _version;
             StopTimer();

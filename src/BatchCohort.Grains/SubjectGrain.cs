@@ -11,6 +11,9 @@ namespace BatchCohort.Grains;
 /// (load by URI, measure inside the silo's core budget, write derivatives and the result record under the cache key)
 /// runs off the grain's scheduler, and the outcome is reported to the coordinator only when it is durable — retried
 /// while the coordinator is unreachable (its silo may be dying; it is reactivated elsewhere from its persisted state).
+/// Once its report is delivered the activation goes (a 10,000-subject run would otherwise keep thousands of idle
+/// activations, ≈ 10 kB each, in the coordinator's silo too): the result is durable under its cache key, so a
+/// coordinator that lost the report with its silo polls no one, puts the subject back, and its next lease is a cache hit.
 /// </summary>
 [GrainType("subject"), PreferLocalPlacement]
 public sealed class SubjectGrain(SiloWork work, ILogger<SubjectGrain> log) : Grain, ISubjectGrain
@@ -72,6 +75,7 @@ public sealed class SubjectGrain(SiloWork work, ILogger<SubjectGrain> log) : Gra
             try
             {
                 await coordinator.Report(report);
+                DeactivateOnIdle();
                 return;
             }
             catch (Exception e) when (DateTime.UtcNow < until && !work.Stopping.IsCancellationRequested)

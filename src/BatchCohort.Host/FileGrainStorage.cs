@@ -12,7 +12,8 @@ namespace BatchCohort.Host;
 /// <summary>
 /// Grain storage in local files, for the embedded silo: run state lives beside the run's outputs. A cohort-run
 /// grain's state is <c>runs/state.json</c> (the file a person or a script reads; it holds the current run of that
-/// output folder), every other grain's is <c>runs/grains/&lt;state&gt;-&lt;key&gt;.json</c>. JSON written atomically
+/// output folder) and its journal <c>runs/state.journal</c> (the subjects changed since state.json was written;
+/// <see cref="RunState.TryLoad"/> applies it), every other grain's is <c>runs/grains/&lt;state&gt;-&lt;key&gt;.json</c>. JSON written atomically
 /// (temp file + rename); the ETag is the SHA-256 of the file, so a stale writer gets an InconsistentStateException.
 /// </summary>
 public sealed class FileGrainStorage(string runsDirectory) : IGrainStorage
@@ -21,7 +22,9 @@ public sealed class FileGrainStorage(string runsDirectory) : IGrainStorage
 
     public string PathOf(string stateName, GrainId grainId) =>
         grainId.Type.ToString() == "cohortrun"
-            ? RunState.StatePath(Path.GetDirectoryName(runsDirectory.TrimEnd(Path.DirectorySeparatorChar))!)
+            ? stateName == "journal"
+                ? RunJournal.PathBeside(RunState.StatePath(Path.GetDirectoryName(runsDirectory.TrimEnd(Path.DirectorySeparatorChar))!))
+                : RunState.StatePath(Path.GetDirectoryName(runsDirectory.TrimEnd(Path.DirectorySeparatorChar))!)
             : Path.Combine(runsDirectory, "grains", $"{stateName}-{Escape(grainId.Key.ToString()!)}.json");
 
     private static string Escape(string key)
@@ -42,8 +45,9 @@ public sealed class FileGrainStorage(string runsDirectory) : IGrainStorage
         T? value;
         try { value = JsonSerializer.Deserialize<T>(bytes, Json.Options); }
         catch (JsonException) { value = default; }
-        // runs/state.json holds the folder's current run: another run's state is not this grain's
-        if (value is null || (value is RunState r && r.RunId != grainId.Key.ToString())) { grainState.RecordExists = false; return; }
+        // runs/state.json (and its journal) holds the folder's current run: another run's state is not this grain's
+        if (value is null || (value is RunState r && r.RunId != grainId.Key.ToString())
+            || (value is RunJournal j && j.RunId != grainId.Key.ToString())) { grainState.RecordExists = false; return; }
         grainState.State = value;
         grainState.RecordExists = true;
     }
@@ -58,7 +62,10 @@ public sealed class FileGrainStorage(string runsDirectory) : IGrainStorage
             string? current = File.Exists(path) ? ETagOf(await File.ReadAllBytesAsync(path)) : null;
             if (current is not null && grainState.ETag is not null && current != grainState.ETag)
                 throw new InconsistentStateException($"{path} was changed by another writer", current, grainState.ETag);
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(grainState.State, Json.Options);
+            // the journal is rewritten at every lease: compact JSON; state.json stays indented for people
+            var ms = new MemoryStream();   // not SerializeToUtf8Bytes: see JsonStateSerializer
+            JsonSerializer.Serialize(ms, grainState.State, grainState.State is RunJournal ? Json.Compact : Json.Options);
+            var bytes = ms.ToArray();
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             AtomicFile.WriteAllBytes(path, bytes);
             grainState.ETag = ETagOf(bytes);
@@ -80,7 +87,14 @@ public sealed class FileGrainStorage(string runsDirectory) : IGrainStorage
 /// <summary>Grain state as System.Text.Json (the same JSON as the embedded files) in Redis and Azure blobs.</summary>
 public sealed class JsonStateSerializer : IGrainStorageSerializer
 {
-    public BinaryData Serialize<T>(T? input) => new(JsonSerializer.SerializeToUtf8Bytes(input, Json.Options));
+    /// <remarks>Through a stream, not <c>SerializeToUtf8Bytes</c>: a run's snapshot is megabytes, and the buffers that one
+    /// rents from the shared array pool while it grows stay pooled — tens of MB kept in the coordinator's silo.</remarks>
+    public BinaryData Serialize<T>(T? input)
+    {
+        var ms = new MemoryStream();
+        JsonSerializer.Serialize(ms, input, Json.Compact);
+        return new BinaryData(ms.GetBuffer().AsMemory(0, (int)ms.Length));
+    }
 
     public T Deserialize<T>(BinaryData input) => JsonSerializer.Deserialize<T>(input.ToMemory().Span, Json.Options)!;
 }

@@ -9,7 +9,8 @@ using BatchCohort.TestSupport;
 namespace BatchCohort.Cli.Tests;
 
 /// <summary>A real Azurite (blob + table services) and two <c>batchcohort silo</c> processes on it, the second with
-/// <c>--dashboard</c>; shared by the tests of <see cref="AzureClusterTests"/> and stopped by PID.</summary>
+/// <c>--dashboard</c> and its connection (with the account key) in BATCHCOHORT_CLUSTER instead of its arguments;
+/// shared by the tests of <see cref="AzureClusterTests"/> and stopped by PID.</summary>
 public sealed class AzureCluster : IAsyncLifetime
 {
     public AzuriteServer? Azurite { get; private set; }
@@ -25,7 +26,8 @@ public sealed class AzureCluster : IAsyncLifetime
         Azurite = new AzuriteServer(withTables: true);
         Silos.AddRange(await Task.WhenAll(
             ClusterTests.StartSilo(Connection, ClusterId, Dir, 100),
-            ClusterTests.StartSilo(Connection, ClusterId, Dir, 100, extra: new[] { "--dashboard", DashboardPort.ToString(CultureInfo.InvariantCulture) })));
+            ClusterTests.StartSilo(Connection, ClusterId, Dir, 100, extra: new[] { "--dashboard", DashboardPort.ToString(CultureInfo.InvariantCulture) },
+                connectionInEnvironment: true)));
     }
 
     public Task DisposeAsync()
@@ -50,16 +52,21 @@ public sealed class AzureClusterTests(AzureCluster cluster) : IClassFixture<Azur
         using var d = new TempDir("azure-run");
         const int n = 8;
         TestInputs.WriteCohort(d.FullName, n);
-        var run = await CliProcess.RunToEnd(d, 0, null, TimeSpan.FromSeconds(240), "run", d.FullName, "--cluster", cluster.Connection, "--cluster-id", cluster.ClusterId);
+        // the connection from BATCHCOHORT_CLUSTER (--cluster env): the account key is in no process's arguments
+        var env = new Dictionary<string, string> { ["BATCHCOHORT_CLUSTER"] = cluster.Connection };
+        var run = await CliProcess.RunToEnd(d, 0, env, TimeSpan.FromSeconds(240), "run", d.FullName, "--cluster", "env", "--cluster-id", cluster.ClusterId);
         Assert.True(run.Code == 0, $"exit {run.Code}: {run.Stderr}\n{run.Stdout}");
         Assert.Contains($"{n} of {n} subjects measured", run.Stdout);
         Assert.Equal(n, File.ReadAllLines(d["out/group/measures.csv"]).Length - 1);
         Assert.DoesNotContain(AzuriteServer.Key, run.Stdout + run.Stderr);
+        var fromEnv = cluster.Silos[1];
+        Assert.DoesNotContain(AzuriteServer.Key, File.ReadAllText($"/proc/{fromEnv.Process.Id}/cmdline"));
+        lock (fromEnv.Output) Assert.DoesNotContain(AzuriteServer.Key, fromEnv.Output.ToString());
         // measured by the silos (their processes' markers), not by the client
         var markers = TestInputs.CountMarkers(cluster.Dir["markers.txt"]);
         Assert.Equal(n, markers.Count(kv => kv.Value >= 1));
 
-        var status = await CliProcess.RunToEnd(d, 0, null, TimeSpan.FromSeconds(120), "status", "--cluster", cluster.Connection, "--cluster-id", cluster.ClusterId);
+        var status = await CliProcess.RunToEnd(d, 0, env, TimeSpan.FromSeconds(120), "status", "--cluster-id", cluster.ClusterId);
         Assert.True(status.Code == 0, status.Stderr);
         var line = Assert.Single(status.Stdout.Split('\n'), l => l.Contains(Path.Combine(d.FullName, "out"), StringComparison.Ordinal));
         Assert.Contains("completed", line);

@@ -88,11 +88,15 @@ public sealed class ClusterTests(RedisServer redis) : IClassFixture<RedisServer>
     }
 
     internal static async Task<Silo> StartSilo(string connection, string clusterId, TempDir d, int delayMs, string pipeline = "test-pipeline-1",
-        string[]? extra = null, IDictionary<string, string>? env = null, int jobs = 2)
+        string[]? extra = null, IDictionary<string, string>? env = null, int jobs = 2, bool connectionInEnvironment = false)
     {
         var environment = new Dictionary<string, string>(env ?? new Dictionary<string, string>()) { ["BATCHCOHORT_TEST_PIPELINE"] = pipeline };
+        // connectionInEnvironment: BATCHCOHORT_CLUSTER holds it and the silo gets no --cluster (nothing secret in its argv)
+        if (connectionInEnvironment) environment["BATCHCOHORT_CLUSTER"] = connection;
+        var clusterArgs = connectionInEnvironment ? Array.Empty<string>() : new[] { "--cluster", connection };
         var p = CliProcess.Start(d, delayMs, environment,
-            new[] { "silo", "--cluster", connection, "--cluster-id", clusterId, "--jobs", jobs.ToString(CultureInfo.InvariantCulture) }.Concat(extra ?? Array.Empty<string>()).ToArray());
+            new[] { "silo" }.Concat(clusterArgs).Concat(new[] { "--cluster-id", clusterId, "--jobs", jobs.ToString(CultureInfo.InvariantCulture) })
+                .Concat(extra ?? Array.Empty<string>()).ToArray());
         var output = new StringBuilder();
         var joined = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         p.OutputDataReceived += (_, e) =>
@@ -240,5 +244,24 @@ public sealed class ClusterTests(RedisServer redis) : IClassFixture<RedisServer>
         Assert.Equal(2, az.Code);
         Assert.Contains("cannot reach the cluster backend Azure Storage account lab", az.Stderr);
         Assert.DoesNotContain(key, az.Stderr + az.Stdout);
+
+        // the same connection from BATCHCOHORT_CLUSTER (a silo without --cluster): the same one line, no key
+        var env = new Dictionary<string, string>
+        {
+            ["BATCHCOHORT_CLUSTER"] = $"DefaultEndpointsProtocol=http;AccountName=lab;AccountKey={key};TableEndpoint=http://127.0.0.1:{port}/lab;BlobEndpoint=http://127.0.0.1:{port}/lab",
+        };
+        var silo = await CliProcess.RunToEnd(d, 0, env, TimeSpan.FromSeconds(60), "silo");
+        Assert.Equal(2, silo.Code);
+        Assert.Contains("cannot reach the cluster backend Azure Storage account lab", Assert.Single(silo.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.DoesNotContain(key, silo.Stderr + silo.Stdout);
+        // a variable that is not a connection: named, its value never shown
+        var bad = await CliProcess.RunToEnd(d, 0, new Dictionary<string, string> { ["BATCHCOHORT_CLUSTER"] = "AccountKey-" + key }, TimeSpan.FromSeconds(60), "status");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("error: BATCHCOHORT_CLUSTER: expected a Redis URL", Assert.Single(bad.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.DoesNotContain(key, bad.Stderr + bad.Stdout);
+        // --cluster env with no variable set
+        var none = await CliProcess.RunToEnd(d, 0, new Dictionary<string, string> { ["BATCHCOHORT_CLUSTER"] = "" }, TimeSpan.FromSeconds(60), "run", d.FullName, "--cluster", "env");
+        Assert.Equal(2, none.Code);
+        Assert.Contains("--cluster env: BATCHCOHORT_CLUSTER is not set", none.Stderr);
     }
 }

@@ -16,7 +16,7 @@ public sealed class CancelCommand : ICliCommand
         cmd.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var c = ClusterConnection.Parse(parse.GetValue(cluster)!);
+            var c = ClusterOptions.Resolve(parse.GetValue(cluster), required: true)!;
             await using var client = await ClusterClient.ConnectAsync(c, ClusterOptions.Names(parse.GetValue(clusterId)), ct);
             var id = parse.GetValue(run)!;
             var view = await client.Grains.GetGrain<ICohortRunGrain>(id).Cancel() ?? throw new ArgumentException($"no run {id} in {c.Display}");

@@ -43,8 +43,8 @@ public sealed class RunCommand : ICliCommand
             BatchCohort.Runtime.Storage.TransferProgress.Line += progress;
             try
             {
-                if (parse.GetValue(cluster) is { } conn)
-                    return await RunOnCluster(ClusterConnection.Parse(conn), ClusterOptions.Names(parse.GetValue(clusterId)), parse.GetValue(cohort)!, options,
+                if (ClusterOptions.Resolve(parse.GetValue(cluster), required: false) is { } conn)
+                    return await RunOnCluster(conn, ClusterOptions.Names(parse.GetValue(clusterId)), parse.GetValue(cohort)!, options,
                         parse.GetValue(detach), output, error, ct);
                 if (parse.GetValue(detach)) throw new ArgumentException("--detach needs --cluster (an embedded run lives in this process)");
                 bool fancy = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;

@@ -65,9 +65,8 @@ public sealed class ScheduleCommand : ICliCommand
             foreach (var w in check.Warnings) parse.InvocationConfiguration.Error.WriteLine("batchcohort: warning: " + w);
             var manifest = check.Manifest!;
             var exportDir = parse.GetValue(export) is { } e ? (StorageLocation.IsRemote(e) ? e : Path.GetFullPath(e)) : null;
-            if (parse.GetValue(cluster) is { } conn)
+            if (ClusterOptions.Resolve(parse.GetValue(cluster), required: false) is { } cc)
             {
-                var cc = ClusterConnection.Parse(conn);
                 await using var client = await ClusterClient.ConnectAsync(cc, ClusterOptions.Names(parse.GetValue(clusterId)), ct);
                 var known = (await client.Grains.GetGrain<IScheduleDirectoryGrain>(0).List()).ToHashSet(StringComparer.Ordinal);
                 string newId;
@@ -113,9 +112,8 @@ public sealed class ScheduleCommand : ICliCommand
         c.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(cluster) is { } conn)
+            if (ClusterOptions.Resolve(parse.GetValue(cluster), required: false) is { } cc)
             {
-                var cc = ClusterConnection.Parse(conn);
                 await using var client = await ClusterClient.ConnectAsync(cc, ClusterOptions.Names(parse.GetValue(clusterId)), ct);
                 var infos = await ClusterSchedules.ListAsync(client.Grains);
                 if (infos.Count == 0) { output.WriteLine($"no schedules in the cluster at {cc.Display}"); return ExitCodes.Ok; }
@@ -171,10 +169,9 @@ public sealed class ScheduleCommand : ICliCommand
         c.SetAction(async (parse, ct) =>
         {
             var which = parse.GetValue(id)!;
-            if (parse.GetValue(cluster) is { } conn)
+            if (ClusterOptions.Resolve(parse.GetValue(cluster), required: false) is { } cc)
             {
                 CheckId(which);
-                var cc = ClusterConnection.Parse(conn);
                 await using var client = await ClusterClient.ConnectAsync(cc, ClusterOptions.Names(parse.GetValue(clusterId)), ct);
                 if (!await client.Grains.GetGrain<IScheduleGrain>(which).Remove())
                     throw new ArgumentException($"no schedule {which} in the cluster at {cc.Display} (see `batchcohort schedule list --cluster …`)");
@@ -204,10 +201,9 @@ public sealed class ScheduleCommand : ICliCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var which = parse.GetValue(id)!;
-            if (parse.GetValue(cluster) is { } conn)
+            if (ClusterOptions.Resolve(parse.GetValue(cluster), required: false) is { } cc)
             {
                 CheckId(which);
-                var cc = ClusterConnection.Parse(conn);
                 await using var client = await ClusterClient.ConnectAsync(cc, ClusterOptions.Names(parse.GetValue(clusterId)), ct);
                 var before = await ClusterSchedules.GetAsync(client.Grains, which)
                     ?? throw new ArgumentException($"no schedule {which} in the cluster at {cc.Display} (see `batchcohort schedule list --cluster …`)");

@@ -29,7 +29,7 @@ public sealed class SiloCommand : ICliCommand
         cmd.SetAction(async (parse, ct) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var c = ClusterConnection.Parse(parse.GetValue(cluster)!);
+            var c = ClusterOptions.Resolve(parse.GetValue(cluster), required: true)!;
             int? j = parse.GetValue(jobs);
             if (j is < 1) throw new ArgumentException($"--jobs must be at least 1 (got {j})");
             IPAddress? ip = null;

@@ -26,7 +26,9 @@ public sealed class StatusCommand : ICliCommand
                 if (parse.GetValue(cluster) is not null) throw new ArgumentException("give --cluster or --output, not both");
                 return await FromOutputAsync(location, parse.GetValue(run), output, ct);
             }
-            var c = ClusterConnection.Parse(parse.GetValue(cluster) ?? throw new ArgumentException("status needs --cluster CONNECTION (a cluster's runs) or --output LOCATION (an output's runs)"));
+            if (parse.GetValue(cluster) is null && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(ClusterOptions.EnvironmentVariable)))
+                throw new ArgumentException($"status needs --cluster CONNECTION (a cluster's runs; or {ClusterOptions.EnvironmentVariable}) or --output LOCATION (an output's runs)");
+            var c = ClusterOptions.Resolve(parse.GetValue(cluster), required: true)!;
             await using var client = await ClusterClient.ConnectAsync(c, ClusterOptions.Names(parse.GetValue(clusterId)), ct);
             if (parse.GetValue(run) is not { } id)
             {

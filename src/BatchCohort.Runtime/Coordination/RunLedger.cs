@@ -25,6 +25,10 @@ public sealed class RunLedger
 
     private readonly RunState _state;
     private readonly Dictionary<string, SubjectState> _byId;
+    private readonly Dictionary<string, int> _index;
+    /// <summary>No subject before this index is pending (leases scan from here, not from the first subject).</summary>
+    private int _scanFrom;
+    private readonly HashSet<SubjectState> _changed = new(ReferenceEqualityComparer.Instance);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<FailureNotice> _failures = new();
     private int _finishedThisSession;
@@ -33,6 +37,23 @@ public sealed class RunLedger
     {
         _state = state;
         _byId = state.Subjects.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        _index = new Dictionary<string, int>(state.Subjects.Count, StringComparer.Ordinal);
+        for (int i = 0; i < state.Subjects.Count; i++) _index[state.Subjects[i].Id] = i;
+    }
+
+    /// <summary>The subjects changed since the last call, each once (what the coordinator's journal write must hold).</summary>
+    public IReadOnlyList<SubjectState> TakeChanges()
+    {
+        if (_changed.Count == 0) return Array.Empty<SubjectState>();
+        var list = _changed.ToList();
+        _changed.Clear();
+        return list;
+    }
+
+    private void Touch(SubjectState s)
+    {
+        _changed.Add(s);
+        if (s.Status == SubjectStatus.Pending && _index.TryGetValue(s.Id, out var i) && i < _scanFrom) _scanFrom = i;
     }
 
     public RunState State => _state;
@@ -47,10 +68,15 @@ public sealed class RunLedger
     {
         var leased = new List<SubjectState>();
         if (count <= 0) return leased;
-        foreach (var s in _state.Subjects)
+        var all = _state.Subjects;
+        bool prefix = true;   // every subject before i is not pending
+        for (int i = _scanFrom; i < all.Count; i++)
         {
-            if (s.Status != SubjectStatus.Pending) continue;
+            var s = all[i];
+            if (s.Status != SubjectStatus.Pending) { if (prefix) _scanFrom = i + 1; continue; }
+            prefix = false;
             if (s.AvoidSilo == silo && s.NotBefore > now) continue;
+            _changed.Add(s);
             s.Status = SubjectStatus.Running;
             s.Worker = silo;
             s.StartedAt = now;
@@ -81,6 +107,7 @@ public sealed class RunLedger
             s.AvoidSilo = null;
             s.NotBefore = null;
             if (!r.FromCache) _finishedThisSession++;
+            Touch(s);
             return true;
         }
         if (s.Status == SubjectStatus.Failed) return false;
@@ -100,6 +127,7 @@ public sealed class RunLedger
             s.AvoidSilo = r.Silo;
             s.NotBefore = now + RetryElsewhereFor;
             s.StartedAt = null;
+            Touch(s);
             return true;
         }
         s.Status = SubjectStatus.Failed;
@@ -108,6 +136,7 @@ public sealed class RunLedger
         s.FinishedAt = now;
         _finishedThisSession++;
         _failures.Add(new FailureNotice(s.Id, s.Reason));
+        Touch(s);
         return true;
     }
 
@@ -142,18 +171,20 @@ public sealed class RunLedger
             s.FinishedAt = now;
             _finishedThisSession++;
             _failures.Add(new FailureNotice(s.Id, s.Reason));
+            Touch(s);
             return;
         }
         s.Status = SubjectStatus.Pending;
         s.StartedAt = null;
         s.Worker = null;
+        Touch(s);
     }
 
     /// <summary>Interrupted or cancelled: subjects being measured go back to pending (they are redone on resume).</summary>
     public void Stop(string status)
     {
         foreach (var s in _state.Subjects)
-            if (s.Status == SubjectStatus.Running) { s.Status = SubjectStatus.Pending; s.StartedAt = null; s.Worker = null; }
+            if (s.Status == SubjectStatus.Running) { s.Status = SubjectStatus.Pending; s.StartedAt = null; s.Worker = null; Touch(s); }
         _state.Status = status;
     }
 

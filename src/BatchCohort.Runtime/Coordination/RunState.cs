@@ -70,6 +70,8 @@ public sealed class RunState
     /// <summary>When the run was resumed after an interruption.</summary>
     public List<DateTimeOffset> ResumedAt { get; set; } = new();
     public int Jobs { get; set; }
+    /// <summary>How many times the coordinator compacted its journal into this state (see <see cref="RunJournal"/>).</summary>
+    public long Epoch { get; set; }
     /// <summary>Attempts per subject before a failure that may be the silo's (or a silo's death) becomes final.</summary>
     public int MaxAttempts { get; set; } = RunLedger.DefaultMaxAttempts;
     public List<SubjectState> Subjects { get; set; } = new();
@@ -85,11 +87,15 @@ public sealed class RunState
     public static string StatePath(string outputRoot) => Path.Combine(outputRoot, "runs", "state.json");
     public static string RecordPath(string outputRoot, string runId) => Path.Combine(outputRoot, "runs", runId + ".json");
 
+    /// <summary>A run state file; runs/state.json with the coordinator's journal beside it applied (the changes since its last full write).</summary>
     public static RunState? TryLoad(string path)
     {
         if (!File.Exists(path)) return null;
-        try { return JsonSerializer.Deserialize<RunState>(File.ReadAllBytes(path), Json.Options); }
+        RunState? s;
+        try { s = JsonSerializer.Deserialize<RunState>(File.ReadAllBytes(path), Json.Options); }
         catch (JsonException) { return null; }
+        if (s is not null && Path.GetFileName(path) == "state.json") RunJournal.TryLoad(RunJournal.PathBeside(path))?.ApplyTo(s);
+        return s;
     }
 
     public void Save(string path) => Json.WriteFile(path, this);

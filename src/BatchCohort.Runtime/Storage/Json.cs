@@ -16,6 +16,9 @@ public static class Json
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>The same conventions without indentation: state the coordinator writes often (grain storage, journals).</summary>
+    public static readonly JsonSerializerOptions Compact = new(Options) { WriteIndented = false };
+
     /// <summary>Writes <paramref name="value"/> as JSON with these conventions, atomically (<see cref="AtomicFile"/>).</summary>
     public static void WriteFile<T>(string path, T value, JsonSerializerOptions? options = null) =>
         AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, options ?? Options));
