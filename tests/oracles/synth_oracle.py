@@ -10,8 +10,10 @@ REQUEST: {"tasks": [ ... ]}, each task one of
   {"op": "colin27_icv", "head": H, "bet": B, "npy": OUT}
                                                    the ICV recipe of BatchCohort's AtlasDerivation, written again with
                                                    scipy.ndimage and skimage: fill(bet>0); fill(closing(ball 4 mm) | B0);
-                                                   shell = dilation(ball 5 mm) & ~B1; T = Otsu(shell); U = fill(B1 | shell & (h <= T));
-                                                   ICV = fill(B1 | erosion(U, 6-neighbourhood)). Mask → OUT; volume, T.
+                                                   shell = dilation(ball 5 mm) & ~B1; T = Otsu(shell); band = propagation of B1
+                                                   through shell & (h <= T) (6-connected), less B1; levels = 2-means of the band
+                                                   voxels not 26-adjacent to B1; cut = their midpoint (the inner table);
+                                                   ICV = fill(propagation of B1 through band & (h > cut)). Mask → OUT; volume, T, cut.
 RESULT: {"results": [ ... ]} in task order."""
 import json
 import sys
@@ -61,10 +63,22 @@ def main():
             b1 = ndi.binary_fill_holes(ndi.binary_closing(b0, ball(4)) | b0)
             shell = ndi.binary_dilation(b1, ball(5)) & ~b1
             thr = float(threshold_otsu(h[shell]))
-            u = ndi.binary_fill_holes(b1 | (shell & (h <= thr)))
-            icv = ndi.binary_fill_holes(b1 | ndi.binary_erosion(u))
+            six = ndi.generate_binary_structure(3, 1)
+            dark = ndi.binary_propagation(b1, structure=six, mask=b1 | (shell & (h <= thr)))
+            band = dark & ~b1
+            touching = ndi.binary_dilation(b1, ndi.generate_binary_structure(3, 3))
+            v = h[band & ~touching].astype(np.float64)
+            c = np.percentile(v, [10, 90])
+            for _ in range(200):
+                lab = np.abs(v - c[0]) > np.abs(v - c[1])
+                nc = np.array([v[~lab].mean(), v[lab].mean()])
+                if np.allclose(nc, c):
+                    break
+                c = nc
+            cut = float(c.mean())
+            icv = ndi.binary_fill_holes(ndi.binary_propagation(b1, structure=six, mask=b1 | (band & (h > cut))))
             np.save(t["npy"], np.asfortranarray(icv.astype(np.uint8)))
-            out.append({"icv_ml": float(icv.sum()) / 1000.0, "bet_ml": float(b0.sum()) / 1000.0, "threshold": thr})
+            out.append({"icv_ml": float(icv.sum()) / 1000.0, "bet_ml": float(b0.sum()) / 1000.0, "threshold": thr, "inner_table": cut})
         else:
             raise SystemExit("unknown op " + op)
     json.dump({"results": out}, open(sys.argv[2], "w"))

@@ -15,12 +15,10 @@ public static class AtlasDerivation
     /// <summary>Radius (mm) of the closing that seals the brain mask's surface notches (interhemispheric and Sylvian fissures).</summary>
     public const double ClosingRadiusMm = 4;
 
-    /// <summary>Thickness (mm) of the shell outside the brain searched for the dark band of CSF and inner table.</summary>
+    /// <summary>Thickness (mm) of the shell outside the brain searched for the dark band of CSF and inner table. 5 mm for an
+    /// atlas (a young brain's thin CSF band; 8 mm, the subjects' <c>IcvShellMm</c>, lets Colin27's band run down the
+    /// spinal canal and makes its ICV too tall for the synthesiser's 160 mm slab).</summary>
     public const double ShellMm = 5;
-
-    /// <summary>Thickness (mm) of the inner table of the skull peeled off the outside of the dark band: a ball of this
-    /// radius, so the same physical layer is removed at any voxel size (one 6-neighbour layer at 1 mm; none at 2 mm+).</summary>
-    public const double InnerTableMm = 1;
 
     /// <summary>
     /// Head mask: voxels brighter than half of Otsu's threshold of the whole image, the largest 6-connected component,
@@ -36,16 +34,11 @@ public static class AtlasDerivation
     }
 
     /// <summary>
-    /// Intracranial mask from a head T1 and a brain mask that stops at the brain's surface (BET-style):
-    /// <list type="number">
-    /// <item>B = brain mask with holes filled; closed with a ball of <see cref="ClosingRadiusMm"/> mm and filled again,
-    /// so fissures opening on the surface are inside;</item>
-    /// <item>the shell S = voxels within <see cref="ShellMm"/> mm outside B; its T1 intensities are bimodal —
-    /// CSF and cortical bone are dark, diploë, fat and muscle bright — and Otsu's threshold of the shell splits them;</item>
-    /// <item>U = B ∪ (dark shell voxels), holes filled; its outer <see cref="InnerTableMm"/> mm (erosion by a ball of that radius) is taken as the
-    /// inner table of the skull and removed: ICV = B ∪ erode(U), holes filled.</item>
-    /// </list>
-    /// On Colin27 this gives ≈1.9 L (ch2bet itself is ≈1.74 L; README, "Atlases").
+    /// Intracranial mask from a head T1 and a brain mask that stops at the brain's surface (BET-style), by the same
+    /// definition the subject pipeline uses (<see cref="Segmentation.IntracranialBoundary"/>): the brain mask closed
+    /// (<see cref="ClosingRadiusMm"/> mm) and filled, grown through the dark CSF/bone band within <see cref="ShellMm"/> mm,
+    /// the inner table cut where the band falls below the midpoint of its CSF and bone levels. <paramref name="darkThreshold"/>
+    /// is Otsu's threshold of the shell (dark: CSF and bone). On Colin27 this gives ≈1.95 L (ch2bet itself is ≈1.74 L).
     /// </summary>
     public static Mask IntracranialMask(Volume head, Mask brainMask, out float darkThreshold) =>
         IntracranialMask(head, brainMask, out darkThreshold, ShellMm, null);
@@ -61,21 +54,9 @@ public static class AtlasDerivation
         ArgumentNullException.ThrowIfNull(brainMask);
         if (brainMask.Shape != head.Shape) throw new ArgumentException($"brain mask grid {brainMask.Shape} differs from the head's {head.Shape}");
         if (brainMask.IsEmpty()) throw new ArgumentException("the brain mask is empty");
-        var b0 = BinaryMorphology.BinaryFillHoles(brainMask);
-        var b1 = BinaryMorphology.BinaryFillHoles(BinaryMorphology.BinaryClosing(b0, ClosingRadiusMm).Or(b0));
-        var shell = BinaryMorphology.BinaryDilation(b1, shellMm).AndNot(b1);
-        if (within is not null) shell = shell.And(within);
-        var vals = new List<float>();
-        var hd = head.Data;
-        for (int i = 0; i < hd.Length; i++) if (shell.Data[i] != 0) vals.Add(hd[i]);
-        if (vals.Count == 0) throw new ArgumentException("no voxels around the brain mask: it fills the whole image");
-        darkThreshold = Thresholds.Otsu(vals.ToArray());
-        var u = b1.Clone();
-        var ud = u.Data;
-        for (int i = 0; i < hd.Length; i++) if (shell.Data[i] != 0 && hd[i] <= darkThreshold) ud[i] = 1;
-        u = BinaryMorphology.BinaryFillHoles(u);
-        var inner = BinaryMorphology.BinaryErosion(u, InnerTableMm);
-        return BinaryMorphology.BinaryFillHoles(inner.Or(b1));
+        var r = Segmentation.IntracranialBoundary.Find(head, brainMask, within, shellMm, float.NaN);
+        darkThreshold = r.DarkThreshold;
+        return r.Icv;
     }
 
     /// <summary>

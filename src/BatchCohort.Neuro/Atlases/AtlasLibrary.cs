@@ -137,7 +137,7 @@ public static class AtlasLibrary
         {
             icv = AtlasDerivation.IntracranialMask(head, brain, out float dark);
             notes.Add(FormattableString.Invariant(
-                $"ICV mask derived: brain mask closed ({AtlasDerivation.ClosingRadiusMm} mm ball) plus the dark band (T1 ≤ {dark:0.#}, Otsu of the {AtlasDerivation.ShellMm} mm shell) less its outer voxel layer"));
+                $"ICV mask derived: brain mask closed ({AtlasDerivation.ClosingRadiusMm} mm ball) grown through the dark band (T1 ≤ {dark:0.#}, Otsu of the {AtlasDerivation.ShellMm} mm shell) above the midpoint of its CSF and bone levels (the inner table)"));
         }
         headMask = headMask.Or(icv);
         byte[] classes;

@@ -20,7 +20,7 @@ namespace BatchCohort.Neuro.Pipeline;
 public static class SubjectPipeline
 {
     /// <summary>Pipeline version: part of every cache key and of dataset_description.json. Bump when numbers change.</summary>
-    public const string Version = "0.3.2";
+    public const string Version = "0.4.0";
 
     /// <summary>Loads NIfTI, Analyze or a DICOM file/folder and runs the pipeline. Unreadable input is a failed result.</summary>
     public static SubjectResult Run(string subjectId, string inputPath, Atlas atlas, PipelineSettings? settings = null)
@@ -97,7 +97,7 @@ public static class SubjectPipeline
             // The subject's own intracranial space, found in its image outward from its own brain (the dark CSF /
             // inner-table band up to the bright diploë or scalp). The atlas ICV carried over only bounds the search,
             // widely dilated, so an affine that cannot place a boundary across anatomies does not decide it.
-            var searchZone = BinaryMorphology.BinaryDilation(icvProp, settings.IcvSearchMm).And(head);
+            var searchZone = BinaryMorphology.BinaryDilation(icvProp, settings.IcvSearchMm);
             icv = IntracranialBoundary.FromImage(subject, firstBrain.Envelope, searchZone, settings.IcvShellMm, float.NaN);
             // Pass 2: tissues and brain inside the subject's own ICV; everything in the ICV that is not brain is CSF.
             tissue = TissueClassifier.Classify(subject, icv, settings.Tissue);
