@@ -66,7 +66,7 @@ public static class QcChecks
     /// <summary>
     /// Mean distance (mm) from the intracranial boundary of the white-matter voxels over that of the grey-matter voxels
     /// (labels as in the pipeline's output: 2 grey, 3 white). Atlas-independent: a brain has its white matter under a
-    /// cortical ribbon (1.34 on ch2 at 2 mm with either atlas, 1.60 on a phantom-derived subject), 8 mm blocks of a brain shuffled 1.07, an ellipsoid with head-like intensities 0.99; flagged below 1.15.
+    /// cortical ribbon (1.34 on ch2 at 2 mm with either atlas, 1.60 on a phantom-derived subject), 8 mm blocks of a brain (cortex included) shuffled 1.06, an ellipsoid with head-like intensities 0.99; flagged below 1.15.
     /// </summary>
     public static double WhiteMatterDepthRatio(BatchCohort.Imaging.Volumes.Mask icv, byte[] labels, byte gmLabel, byte wmLabel)
     {

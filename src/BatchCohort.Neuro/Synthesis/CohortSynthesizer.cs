@@ -73,8 +73,11 @@ public static class CohortSynthesizer
             ulong noiseKey = CounterHash.Mix(o.Seed, (ulong)i, 0xB1A5);
             double scale = size * refScale;
             // Pose: redraw (deterministically) until the intracranial space fits the 160 mm slab and the 256 mm plane.
+            // A head too large for the field of view at every pose tried (a large male head from an atlas whose
+            // intracranial space is tall, such as Colin27's 157 mm) gets its size redrawn: the size distribution is
+            // truncated where real scans would cut the head, and the other subjects' draws are unchanged.
             (double, double, double) rot = default, trans = default;
-            int draws = 0;
+            int draws = 0, sizeDraws = 1;
             while (true)
             {
                 draws++;
@@ -82,9 +85,13 @@ public static class CohortSynthesizer
                 trans = (rng.Uniform(-o.MaxTranslationMm, o.MaxTranslationMm), rng.Uniform(-o.MaxTranslationMm, o.MaxTranslationMm), rng.Uniform(-o.MaxTranslationMm, o.MaxTranslationMm));
                 var a = SubjectPlan.PoseAffine(centre, scale, rot, trans);
                 if (FitsGrid(a, icvPoints, o.Layout, out _)) break;
-                if (draws >= 200)
+                if (draws % 200 != 0) continue;
+                if (sizeDraws >= 20)
                     throw new ArgumentException(FormattableString.Invariant(
-                        $"subject {i + 1}: no pose within ±{o.MaxRotationDeg}° keeps a head of scale {scale:0.###} inside the OASIS field of view"));
+                        $"subject {i + 1}: no pose within ±{o.MaxRotationDeg}° and no head size tried keeps the head inside the OASIS field of view (last scale {scale:0.###})"));
+                sizeDraws++;
+                size = rng.TruncatedNormal(sex == "M" ? o.SizeMeanMale : o.SizeMeanFemale, o.SizeSd, o.SizeMin, o.SizeMax);
+                scale = size * refScale;
             }
             plans.Add(new SubjectPlan
             {
@@ -101,6 +108,7 @@ public static class CohortSynthesizer
                 BiasCoefficients = bias,
                 NoiseKey = noiseKey,
                 PoseDraws = draws,
+                SizeDraws = sizeDraws,
             });
         }
         return plans;

@@ -32,6 +32,9 @@ public sealed record SubjectPlan
     public ulong? ScanKey { get; init; }
     /// <summary>How many poses were drawn before one kept the intracranial space inside the field of view.</summary>
     public int PoseDraws { get; init; } = 1;
+    /// <summary>How many head sizes were drawn: more than 1 when the first was too large for the field of view at every
+    /// pose tried (the size distribution is truncated there).</summary>
+    public int SizeDraws { get; init; } = 1;
 
     /// <summary>The atlas→subject world affine: T(translation) · Rz · Ry · Rx · S(scale) · T(−centre).</summary>
     public Affine AtlasToSubject((double X, double Y, double Z) atlasCentre) => PoseAffine(atlasCentre, Scale, RotationDeg, TranslationMm);

@@ -166,9 +166,13 @@ public class BrokenSubjectQcTests
     }
 
     /// <summary>
-    /// A head whose inside is scrambled: the outline, scalp and skull are the subject's, but 8 mm blocks inside the
-    /// unbroken run's intracranial mask are shuffled among themselves (head-like intensities, CSF/GM/WM all present,
-    /// no brain). It registers (the outline is a head); it must not be measured as one without a flag.
+    /// A head whose inside is scrambled: the outline, scalp and skull are the subject's, but the 8 mm blocks whose
+    /// centre lies in the unbroken run's intracranial mask are shuffled among themselves (head-like intensities,
+    /// CSF/GM/WM all present, no brain). It registers (the outline is a head); it must not be measured as one without
+    /// a flag. Blocks are chosen by their centre, not by lying wholly inside: since pipeline 0.4.0 the ICV hugs the
+    /// brain, and blocks wholly inside it leave the cortical ribbon in place (a brain's surface over a jumbled core:
+    /// depth ratio 1.23, WM Dice 0.61, not flagged; docs/pipeline.md, Not done). With the cortex scrambled too the
+    /// depth ratio is 1.06.
     /// </summary>
     [Fact]
     public void A_scrambled_head_that_registers_is_flagged_or_failed()
@@ -185,10 +189,7 @@ public class BrokenSubjectQcTests
             for (int y = 0; y + B <= s.Y; y += B)
                 for (int x = 0; x + B <= s.X; x += B)
                 {
-                    bool inside = true;
-                    for (int k = 0; k < B && inside; k++) for (int j = 0; j < B && inside; j++) for (int i = 0; i < B && inside; i++)
-                        inside = icv.Data[s.Index(x + i, y + j, z + k)] != 0;
-                    if (inside) blocks.Add((x, y, z));
+                    if (icv.Data[s.Index(x + B / 2, y + B / 2, z + B / 2)] != 0) blocks.Add((x, y, z));
                 }
         var order = blocks.ToArray();
         new Random(12).Shuffle(order);
