@@ -90,9 +90,13 @@ public static class SubjectPipeline
         Mask icv;
         try
         {
+            // Spatial tissue priors: the atlas's tissue classes, smoothed, carried by the same affine (both passes).
+            var priors = settings.Tissue.PriorWeight > 0
+                ? TissuePriors.FromAtlas(atlas, subject, atlasToSubject, settings.Tissue.PriorFwhmMm)
+                : null;
             // Pass 1: tissues inside the atlas ICV carried over → a first brain envelope.
             var firstRegion = icvProp.And(head);
-            var first = TissueClassifier.Classify(subject, firstRegion, settings.Tissue);
+            var first = TissueClassifier.Classify(subject, firstRegion, settings.Tissue, priors);
             var firstBrain = BrainSegmentation.Segment(first, firstRegion, settings.Brain, brainProp);
             // The subject's own intracranial space, found in its image outward from its own brain (the dark CSF /
             // inner-table band up to the bright diploë or scalp). The atlas ICV carried over only bounds the search,
@@ -100,7 +104,7 @@ public static class SubjectPipeline
             var searchZone = BinaryMorphology.BinaryDilation(icvProp, settings.IcvSearchMm);
             icv = IntracranialBoundary.FromImage(subject, firstBrain.Envelope, searchZone, settings.IcvShellMm, float.NaN);
             // Pass 2: tissues and brain inside the subject's own ICV; everything in the ICV that is not brain is CSF.
-            tissue = TissueClassifier.Classify(subject, icv, settings.Tissue);
+            tissue = TissueClassifier.Classify(subject, icv, settings.Tissue, priors);
             brain = BrainSegmentation.Segment(tissue, icv, settings.Brain, brainProp);
         }
         catch (ArgumentException ex) { return SubjectResult.Failed(subjectId, "segment", ex.Message, T()); }

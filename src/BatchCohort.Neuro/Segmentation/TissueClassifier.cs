@@ -14,6 +14,12 @@ public sealed record TissueClassifierSettings
     public int BiasDegree { get; init; } = 3;
     /// <summary>Voxel stride used when fitting the bias field (speed; the field is smooth).</summary>
     public int BiasFitStride { get; init; } = 3;
+    /// <summary>Weight w of the atlas's spatial tissue priors (<see cref="TissuePriors"/>) in the final labelling: the
+    /// prior of class c at a voxel is w·P_atlas(c) + (1 − w)/3 (a uniform floor, so the image still decides where the
+    /// anatomy differs from the atlas's). 0: no priors (nearest centre, the k-means labels).</summary>
+    public double PriorWeight { get; init; } = 0.0;
+    /// <summary>Gaussian FWHM (mm) by which the atlas's tissue classes are smoothed into prior maps.</summary>
+    public double PriorFwhmMm { get; init; } = 8.0;
 }
 
 /// <summary>Result of <see cref="TissueClassifier.Classify"/>.</summary>
@@ -47,7 +53,11 @@ public sealed class TissueClassification
 /// </summary>
 public static class TissueClassifier
 {
-    public static TissueClassification Classify(Volume image, Mask mask, TissueClassifierSettings? settings = null)
+    /// <param name="priors">Optional spatial priors on the image's grid (used when <see cref="TissueClassifierSettings.PriorWeight"/>
+    /// &gt; 0): after the k-means / bias rounds each voxel takes the class of highest posterior,
+    /// prior × Gaussian likelihood with the k-means centres as means and their pooled within-class variance, i.e. the
+    /// label maximising −(y − μ_c)² / 2σ² + ln π_c. With uniform priors that is exactly the nearest centre.</param>
+    public static TissueClassification Classify(Volume image, Mask mask, TissueClassifierSettings? settings = null, TissuePriors? priors = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(mask);
@@ -78,18 +88,53 @@ public static class TissueClassifier
             centres = AtlasDerivation.KMeans1D(y, 3);
         }
         double t1 = (centres[0] + centres[1]) / 2, t2 = (centres[1] + centres[2]) / 2;
+        var cls = new byte[n];
+        for (int k = 0; k < n; k++) cls[k] = (byte)(y[k] <= t1 ? 0 : y[k] <= t2 ? 1 : 2);
+        double w = settings.PriorWeight;
+        if (!(w >= 0 && w <= 1)) throw new ArgumentException($"prior weight must be in [0, 1], got {w}", nameof(settings));
+        if (priors is not null && w > 0)
+        {
+            if (priors.Shape != shape) throw new ArgumentException($"priors grid {priors.Shape} differs from the image's {shape}", nameof(priors));
+            ApplyPriors(y, idx, cls, centres, priors, w);
+        }
         var labels = new byte[shape.Count];
         var field = new float[shape.Count];
         Array.Fill(field, 1f);
         var counts = new long[3];
         for (int k = 0; k < n; k++)
         {
-            int c = y[k] <= t1 ? 0 : y[k] <= t2 ? 1 : 2;
+            int c = cls[k];
             counts[c]++;
             labels[idx[k]] = (byte)(c + 1);
             field[idx[k]] = (float)Math.Exp(logBias[k]);
         }
         return new TissueClassification(shape, labels, centres, field, counts);
+    }
+
+    /// <summary>The MAP step: equal-variance Gaussian likelihoods at the k-means centres (σ² pooled over the
+    /// nearest-centre classes) times the mixed priors π_c = w·P(c) + (1 − w)/3; each voxel takes the argmax.</summary>
+    internal static void ApplyPriors(float[] y, int[] idx, byte[] cls, double[] centres, TissuePriors priors, double w)
+    {
+        int n = y.Length;
+        double ss = 0;
+        for (int k = 0; k < n; k++) { double r = y[k] - centres[cls[k]]; ss += r * r; }
+        double var2 = 2 * Math.Max(ss / n, 1e-12);
+        double floor = (1 - w) / 3;
+        Parallelism.For(0, n, k =>
+        {
+            int v = idx[k];
+            double yk = y[k];
+            double best = double.NegativeInfinity;
+            int bc = 0;
+            for (int c = 0; c < 3; c++)
+            {
+                double p = c == 0 ? priors.Csf[v] : c == 1 ? priors.Gm[v] : priors.Wm[v];
+                double d = yk - centres[c];
+                double s = -d * d / var2 + Math.Log(Math.Max(w * p + floor, 1e-12));
+                if (s > best) { best = s; bc = c; }
+            }
+            cls[k] = (byte)bc;
+        });
     }
 
     /// <summary>Least-squares fit of log(raw) − log(centre of the voxel's class) by a polynomial in normalised (x, y, z),
