@@ -1,6 +1,9 @@
 using System.Text.Json;
 using BatchCohort.Imaging.Volumes;
+using BatchCohort.Neuro.Atlases;
+using BatchCohort.Neuro.Pipeline;
 using BatchCohort.Neuro.Segmentation;
+using BatchCohort.Neuro.Tests.Pipeline;
 using BatchCohort.TestSupport;
 using Xunit.Abstractions;
 
@@ -135,5 +138,30 @@ public class TissuePriorsTests
         Assert.True(ambWithout <= 0.75, $"without priors {ambWithout:P2}: intensity alone should not decide this block");
         Assert.Equal(1.0, csfWith);
         Assert.True(restWith >= 0.999, $"elsewhere {restWith:P2}");
+    }
+
+    /// <summary>Through the pipeline (phantom-derived subject @ 2 mm, phantom atlas): tissue.priorWeight changes the tissue
+    /// labels of pass 2 only, so the ICV is the same to the voxel, the brain moves a little and stays near the truth, the
+    /// settings hash (cache key) differs; the atlas's priors carried over are probabilities (sum 1).</summary>
+    [Fact]
+    public void Priors_in_the_pipeline_change_tissue_not_the_icv()
+    {
+        var (img, truth) = AtlasIndependenceTests.SmallSubject();
+        var atlas = AtlasLibrary.Phantom();
+        var off = new PipelineSettings { Tissue = new TissueClassifierSettings { PriorWeight = 0 } };
+        var on = new PipelineSettings { Tissue = new TissueClassifierSettings { PriorWeight = 0.5 } };
+        var a = SubjectPipeline.Run("off", img, atlas, off);
+        var b = SubjectPipeline.Run("on", img, atlas, on);
+        Assert.True(a.Success && b.Success, a.FailureReason ?? b.FailureReason);
+        _out.WriteLine($"priors off: ICV {a.Measures!.IcvMl:F1} brain {a.Measures.BrainMl:F1} GM {a.Measures.GmMl:F1} WM {a.Measures.WmMl:F1}; " +
+                       $"on (0.5): ICV {b.Measures!.IcvMl:F1} brain {b.Measures.BrainMl:F1} GM {b.Measures.GmMl:F1} WM {b.Measures.WmMl:F1}; truth brain {truth.BrainMl:F1}");
+        Assert.Equal(a.Measures.IcvMl, b.Measures.IcvMl);
+        Assert.NotEqual(a.Measures.GmMl, b.Measures.GmMl);
+        Assert.InRange(b.Measures.BrainMl / truth.BrainMl, 0.97, 1.03);
+        Assert.NotEqual(off.Hash(), on.Hash());
+
+        var priors = TissuePriors.FromAtlas(atlas, a.Subject!, a.AtlasToSubject!, 8);
+        for (int i = 0; i < priors.Csf.Length; i += 97)
+            Assert.InRange(priors.Csf[i] + priors.Gm[i] + priors.Wm[i], 0.999f, 1.001f);
     }
 }
