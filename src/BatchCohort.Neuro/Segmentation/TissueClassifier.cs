@@ -50,6 +50,8 @@ public sealed class TissueClassification
 /// (the bias model of N3/SPM simplified to a polynomial). k-means rather than a Gaussian mixture: on T1 data the
 /// partial-volume tail of grey matter makes a 3-Gaussian fit inflate CSF (measured on Colin27: CSF 0.9 L vs 0.1 L),
 /// while nearest-centre thresholds are stable under noise and match the synthetic truth's definition.
+/// Optionally (<see cref="TissueClassifierSettings.PriorWeight"/> &gt; 0 and <see cref="TissuePriors"/> given) a final MAP
+/// step weighs the nearest-centre decision by atlas-derived spatial priors (off by default: docs/pipeline.md, "Tissue priors").
 /// </summary>
 public static class TissueClassifier
 {

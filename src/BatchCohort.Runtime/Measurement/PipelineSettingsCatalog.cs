@@ -33,7 +33,7 @@ public static class PipelineSettingsCatalog
             s => s.Tissue.BiasDegree, (s, v) => s with { Tissue = s.Tissue with { BiasDegree = v } }),
         Int("tissue.biasFitStride", D.Tissue.BiasFitStride, 1, 16, "Voxel stride used when fitting the bias field.",
             s => s.Tissue.BiasFitStride, (s, v) => s with { Tissue = s.Tissue with { BiasFitStride = v } }),
-        Num("tissue.priorWeight", D.Tissue.PriorWeight, 0, 1, "Weight w of the atlas's spatial tissue priors (its tissue classes smoothed and carried by the affine): a voxel's class prior is w·P_atlas + (1 − w)/3, times a Gaussian likelihood at the k-means centres (0: no priors, nearest centre).",
+        Num("tissue.priorWeight", D.Tissue.PriorWeight, 0, 1, "Weight w of the atlas's spatial tissue priors (its tissue classes smoothed and carried by the affine): a voxel's class prior is w·P_atlas + (1 − w)/3, times a Gaussian likelihood at the k-means centres, in the tissue pass inside the subject's own ICV (the ICV is not changed). 0: no priors (default; docs/pipeline.md, Tissue priors).",
             s => s.Tissue.PriorWeight, (s, v) => s with { Tissue = s.Tissue with { PriorWeight = v } }),
         Num("tissue.priorFwhmMm", D.Tissue.PriorFwhmMm, 0, 30, "Gaussian FWHM (mm) by which the atlas's tissue classes are smoothed into prior maps.",
             s => s.Tissue.PriorFwhmMm, (s, v) => s with { Tissue = s.Tissue with { PriorFwhmMm = v } }),
