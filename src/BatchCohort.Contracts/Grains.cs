@@ -3,7 +3,7 @@ using Orleans.Concurrency;
 namespace BatchCohort.Contracts;
 
 /// <summary>
-/// One output location (key: the output folder): which run is current there. A submission of the same work while
+/// One output location (key: the output folder, or a blob output's location without its SAS): which run is current there. A submission of the same work while
 /// its run is open returns that run (a run submitted twice is one run); after an interruption it resumes it.
 /// </summary>
 public interface ICohortGrain : IGrainWithStringKey

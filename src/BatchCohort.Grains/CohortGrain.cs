@@ -11,7 +11,7 @@ public sealed class CohortPointer
 }
 
 /// <summary>
-/// One output location (key: the output folder). A submission while the current run is open and does the same work
+/// One output location (key: the output folder, or a blob output's location; <c>RunFollower.CohortKey</c>). A submission while the current run is open and does the same work
 /// returns that run (a run submitted twice is one run); after an interruption it resumes it (unless a new run is
 /// asked for); otherwise a new run starts (its unchanged subjects are cache hits).
 /// </summary>
@@ -31,7 +31,7 @@ public sealed class CohortGrain([PersistentState("cohort", "runs")] IPersistentS
                 if (view.Status is RunState.Measuring or RunState.Grouping)
                 {
                     if (same) return await run.Open(request, resume: false);
-                    throw new ArgumentException($"run {current} is still running in {request.OutputDirectory} with other settings or another pipeline version; cancel it first (batchcohort cancel {current})");
+                    throw new ArgumentException($"run {current} is still running in {request.OutputLocation ?? request.OutputDirectory} with other settings or another pipeline version; cancel it first (batchcohort cancel {current})");
                 }
                 if (view.Status is RunState.Interrupted or RunState.Cancelled)
                 {

@@ -82,6 +82,12 @@ public sealed class CohortRunner(ISubjectMeasurer measurer, IRunObserver? observ
 /// <summary>Submits a run to the engine (embedded or a cluster) and follows it to its end with the observer.</summary>
 public static class RunFollower
 {
+    /// <summary>The cohort grain's key: the output itself — a blob output's location (its SAS already removed), not the
+    /// submitting machine's staging folder, so that clients on different machines submitting the same output reach
+    /// one coordinator; a local output's folder.</summary>
+    public static string CohortKey(RunRequest request) =>
+        request.OutputLocation is { Length: > 0 } remote ? remote.TrimEnd('/') : request.OutputDirectory;
+
     public static async Task<CohortRunOutcome> SubmitAndFollowAsync(IGrainFactory grains, RunPlan plan, IRunObserver obs, bool interruptOnCancel,
         LocalRunResults? local, CancellationToken ct, bool detach = false)
     {
@@ -89,7 +95,7 @@ public static class RunFollower
         for (int attempt = 1; ; attempt++)
         {
             // idempotent: a submission that timed out and is sent again returns the same run
-            try { ticket = await grains.GetGrain<ICohortGrain>(plan.Request.OutputDirectory).Submit(plan.Request); break; }
+            try { ticket = await grains.GetGrain<ICohortGrain>(CohortKey(plan.Request)).Submit(plan.Request); break; }
             catch (TimeoutException) when (attempt < 4 && !ct.IsCancellationRequested) { }
         }
         if (ticket.Note is not null) obs.Note(ticket.Note);

@@ -34,6 +34,10 @@ public static class SiloHosting
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloWorkLoop>());
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(15));
         silo.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
+        // The directory cache's default capacity (1,000,000 entries) takes 18.6 MB of every silo's heap at start
+        // (measured: an idle silo's heap after a full collection was 23.9 MB); a run's subject grains are deactivated
+        // once they report, so 100,000 entries cover many concurrent 10,000-subject runs.
+        silo.Configure<GrainDirectoryOptions>(o => o.CacheSize = 100_000);
         // The strongly consistent in-cluster directory (Orleans 9+): when a silo dies, its directory ranges are recovered
         // from the survivors. The default (eventually consistent) directory instead deactivates every grain registered in the
         // dead silo's range — about a third of the subject grains working on the survivors of a 3-silo cluster — and a

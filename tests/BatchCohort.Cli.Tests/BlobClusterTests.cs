@@ -13,7 +13,8 @@ namespace BatchCohort.Cli.Tests;
 /// after it submitted the run. Inputs, demographics, atlas and output are blobs; the run completes from what the output
 /// holds (settings document, manifest copy), each silo reads the atlas into its own scratch, and the result equals the
 /// same cohort measured on the disk by the embedded engine. <c>status --output</c> from a third folder reads the run
-/// from the blob output. The fast test measurer: the cost is the processes, not measuring.
+/// from the blob output. A second client machine (its own staging folder) submitting the same output at the same time
+/// gets the same run. The fast test measurer: the cost is the processes, not measuring.
 /// </summary>
 public sealed class BlobClusterTests(RedisServer redis, CliAzurite azurite) : IClassFixture<RedisServer>, IClassFixture<CliAzurite>
 {
@@ -80,12 +81,19 @@ public sealed class BlobClusterTests(RedisServer redis, CliAzurite azurite) : IC
         string gone = client.FullName + "-gone";
         try
         {
-            silos.AddRange(await Task.WhenAll(siloDirs.Select(s => ClusterTests.StartSilo(redis.Connection, clusterId, s, 700,
+            silos.AddRange(await Task.WhenAll(siloDirs.Select(s => ClusterTests.StartSilo(redis.Connection, clusterId, s, 1500,
                 env: EnvFor(s, ("BATCHCOHORT_TEST_ATLAS_LOG", s["atlas.log"])), jobs: 1))));
-            var submit = await CliProcess.RunToEnd(client, 0, EnvFor(client), TimeSpan.FromMinutes(3),
-                "run", client["cohort"], "--cluster", redis.Connection, "--cluster-id", clusterId, "--detach");
+            // two client machines (their own staging folders) submit the same blob output at once: one run, one coordinator
+            using var client2 = new TempDir("blobcluster-client2");
+            Directory.CreateDirectory(client2["cohort"]);
+            File.Copy(client["cohort/cohort.json"], client2["cohort/cohort.json"]);
+            var submits = await Task.WhenAll(new[] { client, client2 }.Select(c => CliProcess.RunToEnd(c, 0, EnvFor(c), TimeSpan.FromMinutes(3),
+                "run", c["cohort"], "--cluster", redis.Connection, "--cluster-id", clusterId, "--detach")));
+            var submit = submits[0];
             Assert.True(submit.Code == 0, submit.Stderr + submit.Stdout);
+            Assert.True(submits[1].Code == 0, submits[1].Stderr + submits[1].Stdout);
             var runId = submit.Stdout.Split("run ", 2)[1].Split(' ')[0];
+            Assert.Equal(runId, submits[1].Stdout.Split("run ", 2)[1].Split(' ')[0]);
             // the client's machine goes away: its manifest, staging and scratch are no longer there for anyone
             Directory.Move(client.FullName, gone);
 

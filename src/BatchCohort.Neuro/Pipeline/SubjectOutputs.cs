@@ -48,21 +48,33 @@ public static class SubjectOutputs
         Directory.CreateDirectory(paths.AnatDir);
         var back = result.ToCanonical!;
         Volume native(Volume canonical) => back.Invert(canonical);
-        AtomicFile.WriteVia(paths.BrainMask, tmp => VolumeFile.WriteNifti(native(result.Brain!.ToVolume()), tmp, VoxelType.UInt8));
-        AtomicFile.WriteVia(paths.IcvMask, tmp => VolumeFile.WriteNifti(native(result.Intracranial!.ToVolume()), tmp, VoxelType.UInt8));
-        AtomicFile.WriteVia(paths.HeadMask, tmp => VolumeFile.WriteNifti(native(result.Head!.ToVolume()), tmp, VoxelType.UInt8));
-        var dseg = result.Subject!.WithData(Array.ConvertAll(result.Tissue!, b => (float)b));
-        AtomicFile.WriteVia(paths.Dseg, tmp => VolumeFile.WriteNifti(native(dseg), tmp, VoxelType.UInt8));
+        // The four volumes and the QC picture are independent files: written side by side (each is compressed on one
+        // core; the bytes do not depend on the order).
+        var jobs = new Action[]
+        {
+            () => AtomicFile.WriteVia(paths.BrainMask, tmp => VolumeFile.WriteNifti(native(result.Brain!.ToVolume()), tmp, VoxelType.UInt8)),
+            () => AtomicFile.WriteVia(paths.IcvMask, tmp => VolumeFile.WriteNifti(native(result.Intracranial!.ToVolume()), tmp, VoxelType.UInt8)),
+            () => AtomicFile.WriteVia(paths.HeadMask, tmp => VolumeFile.WriteNifti(native(result.Head!.ToVolume()), tmp, VoxelType.UInt8)),
+            () =>
+            {
+                var dseg = result.Subject!.WithData(Array.ConvertAll(result.Tissue!, b => (float)b));
+                AtomicFile.WriteVia(paths.Dseg, tmp => VolumeFile.WriteNifti(native(dseg), tmp, VoxelType.UInt8));
+            },
+            () =>
+            {
+                var qc = Snapshot.Render(result.Subject!, new[]
+                {
+                    new SnapshotOverlay(result.Intracranial!.ToVolume(), (0, 220, 255), "ICV"),
+                    new SnapshotOverlay(result.Brain!.ToVolume(), (255, 220, 0), "brain"),
+                }, new SnapshotOptions { Title = FormattableString.Invariant($"sub-{result.SubjectId}  ICV {result.Measures!.IcvMl:0} mL  brain {result.Measures.BrainMl:0} mL  nWBV {result.Measures.Nwbv:0.000}") });
+                AtomicFile.WriteVia(paths.QcPng, tmp => qc.Image.WritePng(tmp));
+            },
+        };
+        BatchCohort.Imaging.Processing.Parallelism.For(0, jobs.Length, i => jobs[i]());
         AtomicFile.WriteVia(paths.Transform, tmp => File.WriteAllText(tmp,
             "# BatchCohort atlas->subject affine, world RAS millimetres (x_subject = A * x_atlas), row-major 4x4\n" +
             result.AtlasToSubject + "\n"));
         AtomicFile.WriteVia(paths.ItkTransform, tmp => BatchCohort.Imaging.Formats.Transforms.ItkTransformFile.Write(result.AtlasToSubject!, tmp));
-        var qc = Snapshot.Render(result.Subject!, new[]
-        {
-            new SnapshotOverlay(result.Intracranial!.ToVolume(), (0, 220, 255), "ICV"),
-            new SnapshotOverlay(result.Brain!.ToVolume(), (255, 220, 0), "brain"),
-        }, new SnapshotOptions { Title = FormattableString.Invariant($"sub-{result.SubjectId}  ICV {result.Measures!.IcvMl:0} mL  brain {result.Measures.BrainMl:0} mL  nWBV {result.Measures.Nwbv:0.000}") });
-        AtomicFile.WriteVia(paths.QcPng, tmp => qc.Image.WritePng(tmp));
         double tWrite = sw.Elapsed.TotalSeconds;
         var m = result.Measures! with { TimeWriteS = tWrite, TimeTotalS = result.Measures.TimeTotalS + tWrite };
         AtomicFile.WriteVia(paths.MeasuresCsv, tmp => File.WriteAllText(tmp, m.ToCsv()));

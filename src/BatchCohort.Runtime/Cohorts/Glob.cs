@@ -102,26 +102,35 @@ public static class Glob
     internal static Regex ToRegex(string segment)
     {
         var sb = new StringBuilder("^");
+        AppendSegment(sb, segment, "");
+        sb.Append('$');
+        return new Regex(sb.ToString(), RegexOptions.CultureInvariant);
+    }
+
+    /// <summary>One name's pattern as a regular expression: * any run, ? one character, [abc] / [!abc] / [a-z] a class,
+    /// none of them matching a character of <paramref name="excluded"/> (the path separator for '/'-separated
+    /// patterns, nothing for a single name).</summary>
+    internal static void AppendSegment(StringBuilder sb, string segment, string excluded)
+    {
+        string any = excluded.Length == 0 ? "." : "[^" + Regex.Escape(excluded) + "]";
         for (int i = 0; i < segment.Length; i++)
         {
             char c = segment[i];
             switch (c)
             {
-                case '*': sb.Append(".*"); break;
-                case '?': sb.Append('.'); break;
+                case '*': sb.Append(any).Append('*'); break;
+                case '?': sb.Append(any); break;
                 case '[':
                     int close = segment.IndexOf(']', i + 2);
                     if (close < 0) { sb.Append(@"\["); break; }
                     var body = segment[(i + 1)..close];
                     bool neg = body.StartsWith('!') || body.StartsWith('^');
                     if (neg) body = body[1..];
-                    sb.Append('[').Append(neg ? "^" : "").Append(Regex.Escape(body).Replace(@"\-", "-")).Append(']');
+                    sb.Append('[').Append(neg ? "^" + Regex.Escape(excluded) : "").Append(Regex.Escape(body).Replace(@"\-", "-")).Append(']');
                     i = close;
                     break;
                 default: sb.Append(Regex.Escape(c.ToString())); break;
             }
         }
-        sb.Append('$');
-        return new Regex(sb.ToString(), RegexOptions.CultureInvariant);
     }
 }

@@ -70,25 +70,7 @@ public static class RemoteGlob
                 continue;
             }
             if (!s.StartsWith('.')) sb.Append("(?!\\.)");
-            for (int j = 0; j < s.Length; j++)
-            {
-                char c = s[j];
-                switch (c)
-                {
-                    case '*': sb.Append("[^/]*"); break;
-                    case '?': sb.Append("[^/]"); break;
-                    case '[':
-                        int close = s.IndexOf(']', j + 2);
-                        if (close < 0) { sb.Append(@"\["); break; }
-                        var body = s[(j + 1)..close];
-                        bool neg = body.StartsWith('!') || body.StartsWith('^');
-                        if (neg) body = body[1..];
-                        sb.Append('[').Append(neg ? "^/" : "").Append(Regex.Escape(body).Replace(@"\-", "-")).Append(']');
-                        j = close;
-                        break;
-                    default: sb.Append(Regex.Escape(c.ToString())); break;
-                }
-            }
+            Glob.AppendSegment(sb, s, "/");
             if (!last) sb.Append('/');
         }
         sb.Append('$');

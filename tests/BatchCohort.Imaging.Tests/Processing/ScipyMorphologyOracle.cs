@@ -146,6 +146,12 @@ public sealed class ScipyMorphologyOracle
         c.Add(new OracleCase("opening-bigblobs-ball3-aniso", "opening", "bigblobs", new StructSpec.BallMm(3, new Spacing3(1.2, 0.8, 2.5))));
         c.Add(new OracleCase("closing-shells-ball2-bv1", "closing", "shells", new StructSpec.BallMm(2, iso), BorderValue: true));
         c.Add(new OracleCase("propagation-blobs-in-gate-n1", "propagation", "blobs", new StructSpec.Rank(1), MaskName: "gate"));
+        // the flood fill (small elements, no border value) and the iterated path (border value set) against scipy
+        c.Add(new OracleCase("propagation-blobs-in-gate-n3", "propagation", "blobs", new StructSpec.Rank(3), MaskName: "gate"));
+        c.Add(new OracleCase("propagation-sparse-n2", "propagation", "sparse", new StructSpec.Rank(2)));
+        c.Add(new OracleCase("propagation-blobs-in-gate-asym", "propagation", "blobs", Asymmetric(), MaskName: "gate"));
+        c.Add(new OracleCase("propagation-thin-n1", "propagation", "thin", new StructSpec.Rank(1)));
+        c.Add(new OracleCase("propagation-blobs-in-gate-n1-bv1", "propagation", "blobs", new StructSpec.Rank(1), MaskName: "gate", BorderValue: true));
         // the ball itself for radii with exact ties (r² = 9 = 2²+2²+1²) and anisotropic spacing
         foreach (var (r, s, name) in new[] { (0.0, iso, "r0"), (1.0, iso, "r1"), (3.0, iso, "r3"), (3.3, blobsSp, "r3.3-aniso"), (4.0, denseSp, "r4-aniso"), (7.5, new Spacing3(0.7, 1.1, 1.9), "r7.5-aniso") })
             c.Add(new OracleCase($"structure-ball-{name}", "structure", Structure: new StructSpec.BallMm(r, s)));

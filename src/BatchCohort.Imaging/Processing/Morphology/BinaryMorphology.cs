@@ -90,7 +90,50 @@ public static partial class BinaryMorphology
     {
         Validate(input, 1, mask);
         var s = structure ?? StructuringElement.Neighbourhood6;
+        // A small element without a set border is a flood fill: every voxel of the mask reachable from the input by
+        // steps of the element is set, whatever the number of iterations that takes (a whole-volume pass per
+        // iteration costs O(N × depth); the fill O(N × |element|)). The same set as iterating, bit for bit.
+        if (!borderValue && s.Shape.X <= 3 && s.Shape.Y <= 3 && s.Shape.Z <= 3)
+            return FloodFill(input, s, mask);
         return Iterate(input, s, int.MaxValue, mask, borderValue, erode: false);
+    }
+
+    /// <summary>The fixed point of dilation by <paramref name="s"/> inside <paramref name="mask"/> (outside it the input
+    /// is kept), by a breadth-first fill from the input's voxels: out[p] = 1 when p is set or p is in the mask and
+    /// p − o is set for an offset o of the element.</summary>
+    private static Mask FloodFill(Mask input, StructuringElement s, Mask? mask)
+    {
+        var shape = input.Shape;
+        int nx = shape.X, ny = shape.Y, nz = shape.Z;
+        long plane = (long)nx * ny;
+        var offs = new List<(int Dx, int Dy, int Dz, long Lin)>();
+        for (int dz = -s.HalfZ; dz <= s.HalfZ; dz++)
+            for (int dy = -s.HalfY; dy <= s.HalfY; dy++)
+                for (int dx = -s.HalfX; dx <= s.HalfX; dx++)
+                    if ((dx | dy | dz) != 0 && s.Contains(dx, dy, dz)) offs.Add((dx, dy, dz, dx + (long)dy * nx + dz * plane));
+        var o = offs.ToArray();
+        var src = input.Data;
+        var m = mask?.Data;
+        var outBuf = new byte[src.Length];
+        var queue = new int[src.Length];
+        int head = 0, tail = 0;
+        for (int i = 0; i < src.Length; i++)
+            if (src[i] != 0) { outBuf[i] = 1; queue[tail++] = i; }
+        while (head < tail)
+        {
+            int q = queue[head++];
+            int x = q % nx, r = q / nx, y = r % ny, z = r / ny;
+            foreach (var (dx, dy, dz, lin) in o)
+            {
+                int px = x + dx, py = y + dy, pz = z + dz;
+                if ((uint)px >= (uint)nx || (uint)py >= (uint)ny || (uint)pz >= (uint)nz) continue;
+                int p = (int)(q + lin);
+                if (outBuf[p] != 0 || (m is not null && m[p] == 0)) continue;
+                outBuf[p] = 1;
+                queue[tail++] = p;
+            }
+        }
+        return input.WithData(outBuf);
     }
 
     private static void Validate(Mask input, int iterations, Mask? mask)
