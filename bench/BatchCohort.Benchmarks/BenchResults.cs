@@ -36,6 +36,16 @@ public static class BenchResults
 
     private static void Add(Row row) { lock (Gate) RowsList.Add(row); }
 
+    /// <summary>Writes the recorded figures as JSON (a benchmark run as a child of <c>all</c>).</summary>
+    public static void Save(string path) => File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(Rows));
+
+    /// <summary>Adds the figures a child process saved.</summary>
+    public static void Load(string path)
+    {
+        var rows = System.Text.Json.JsonSerializer.Deserialize<List<Row>>(File.ReadAllText(path)) ?? new List<Row>();
+        lock (Gate) RowsList.AddRange(rows);
+    }
+
     private static string Fmt(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     public static string LoadAverage()

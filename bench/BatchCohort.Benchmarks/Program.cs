@@ -22,10 +22,19 @@ if (bench is null)
     return 2;
 }
 BenchResults.Current = bench.Name;
-return bench.Run(args[1..]);
+// --results FILE (used by 'all', which runs each benchmark in a process of its own): the recorded figures as JSON
+string? resultsFile = null;
+var benchArgs = args[1..].ToList();
+int ri = benchArgs.IndexOf("--results");
+if (ri >= 0 && ri + 1 < benchArgs.Count) { resultsFile = benchArgs[ri + 1]; benchArgs.RemoveRange(ri, 2); }
+int code = bench.Run(benchArgs.ToArray());
+if (resultsFile is not null) BenchResults.Save(resultsFile);
+return code;
 
-// all [--out docs/benchmarks.md] [--skip a,b]: every benchmark with its default arguments, one after the other, and the
-// markdown page written from what they recorded (BenchResults). A benchmark that throws is reported and the rest go on.
+// all [--out docs/benchmarks.md] [--skip a,b]: every benchmark with its default arguments, one after the other, each in
+// a process of its own (as when run alone: no heap, caches or JIT state left by the ones before it), and the markdown
+// page written from what they recorded (BenchResults, handed back as JSON). A benchmark that fails is reported and
+// the rest go on.
 static int RunAll(List<IBenchmark> all, string[] args)
 {
     string outPath = Path.Combine(BatchCohort.TestSupport.Repo.Root, "docs", "benchmarks.md");
@@ -45,7 +54,21 @@ static int RunAll(List<IBenchmark> all, string[] args)
         string before = BenchResults.LoadAverage();
         var sw = System.Diagnostics.Stopwatch.StartNew();
         int rc;
-        try { rc = b.Run(bargs); }
+        var results = Path.Combine(Path.GetTempPath(), $"bench-{b.Name}-{Environment.ProcessId}.json");
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+            // the same assembly: under 'dotnet run' the process is the dotnet host and the assembly its first argument
+            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(BenchResults).Assembly.Location);
+            psi.ArgumentList.Add(b.Name);
+            foreach (var a in bargs) psi.ArgumentList.Add(a);
+            psi.ArgumentList.Add("--results");
+            psi.ArgumentList.Add(results);
+            using var child = System.Diagnostics.Process.Start(psi)!;
+            child.WaitForExit();
+            rc = child.ExitCode;
+            if (File.Exists(results)) { BenchResults.Load(results); File.Delete(results); }
+        }
         catch (Exception e) { Console.Error.WriteLine($"{b.Name} failed: {e.GetType().Name}: {e.Message}"); rc = 70; }
         runs.Add((shown, b.Description, rc, sw.Elapsed, before, BenchResults.LoadAverage()));
     }
