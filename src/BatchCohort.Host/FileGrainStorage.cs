@@ -88,12 +88,21 @@ public sealed class FileGrainStorage(string runsDirectory) : IGrainStorage
 public sealed class JsonStateSerializer : IGrainStorageSerializer
 {
     /// <remarks>Through a stream, not <c>SerializeToUtf8Bytes</c>: a run's snapshot is megabytes, and the buffers that one
-    /// rents from the shared array pool while it grows stay pooled — tens of MB kept in the coordinator's silo.</remarks>
+    /// rents from the shared array pool while it grows stay pooled — tens of MB kept in the coordinator's silo.
+    /// The stream starts at the size of the last document of the same type (plus an eighth): a snapshot of 10,000 subjects
+    /// (4.4 MB) is then one large-object allocation instead of a doubling series of them (9 MB of garbage per write).</remarks>
     public BinaryData Serialize<T>(T? input)
     {
-        var ms = new MemoryStream();
+        int hint = SizeHint<T>.Last;
+        var ms = new MemoryStream(hint > 0 ? hint + hint / 8 : 0);
         JsonSerializer.Serialize(ms, input, Json.Compact);
+        SizeHint<T>.Last = (int)ms.Length;
         return new BinaryData(ms.GetBuffer().AsMemory(0, (int)ms.Length));
+    }
+
+    private static class SizeHint<T>
+    {
+        public static volatile int Last;
     }
 
     public T Deserialize<T>(BinaryData input) => JsonSerializer.Deserialize<T>(input.ToMemory().Span, Json.Options)!;

@@ -60,44 +60,56 @@ public static class HtmlReport
     /// <summary>Section ids present in every report (a test checks them).</summary>
     public static readonly string[] SectionIds = { "summary", "groups", "tests", "plots", "scatter", "failed", "qc", "methods" };
 
+    /// <summary>Writes the report to <paramref name="path"/>, streamed: a 10,000-subject report is megabytes of HTML that
+    /// is never held in memory whole.</summary>
     public static void Write(ReportInput input, string path)
     {
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
-        File.WriteAllText(full, Render(input, dir), new UTF8Encoding(false));
+        using var w = new StreamWriter(full, false, new UTF8Encoding(false), 1 << 16);
+        Render(input, dir, w);
     }
 
+    /// <summary>The report as one string (tests, small cohorts); <see cref="Write"/> streams it to a file.</summary>
     public static string Render(ReportInput input, string reportDirectory)
     {
+        using var w = new StringWriter(CultureInfo.InvariantCulture);
+        Render(input, reportDirectory, w);
+        return w.ToString();
+    }
+
+    /// <summary>Writes the report's HTML to <paramref name="sb"/>.</summary>
+    public static void Render(ReportInput input, string reportDirectory, TextWriter sb)
+    {
+        ArgumentNullException.ThrowIfNull(sb);
         var r = input.Stats;
         var data = r.Data;
         var spec = r.Spec;
         var ageCol = input.AgeColumn ?? data.Columns.FirstOrDefault(c => c.IsNumeric && c.Name.Equals("age", StringComparison.OrdinalIgnoreCase))?.Name;
         var labels = data.GetStrings(spec.GroupColumn);
-        var sb = new StringBuilder();
-        sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-        sb.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-        sb.Append($"<title>{Esc(input.Title)}</title><style>{Css}</style></head><body>");
-        sb.Append($"<header><h1>{Esc(input.Title)}</h1>");
+        sb.Write("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+        sb.Write("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+        sb.Write($"<title>{Esc(input.Title)}</title><style>{Css}</style></head><body>");
+        sb.Write($"<header><h1>{Esc(input.Title)}</h1>");
         if (input.RunInfo.Count > 0)
         {
-            sb.Append("<dl class=\"runinfo\">");
-            foreach (var (k, v) in input.RunInfo) sb.Append($"<dt>{Esc(k)}</dt><dd>{Esc(v)}</dd>");
-            sb.Append("</dl>");
+            sb.Write("<dl class=\"runinfo\">");
+            foreach (var (k, v) in input.RunInfo) sb.Write($"<dt>{Esc(k)}</dt><dd>{Esc(v)}</dd>");
+            sb.Write("</dl>");
         }
-        sb.Append("<nav>");
+        sb.Write("<nav>");
         foreach (var (id, name) in new[] { ("summary", "Summary"), ("groups", "Groups"), ("tests", "Tests"), ("plots", "Box plots"), ("scatter", "Against age"), ("failed", "Failed"), ("qc", "QC"), ("methods", "Methods") })
-            sb.Append($"<a href=\"#{id}\">{name}</a>");
-        sb.Append("</nav></header><main>");
+            sb.Write($"<a href=\"#{id}\">{name}</a>");
+        sb.Write("</nav></header><main>");
 
         // ---- flagged subjects first: a gross failure must be seen before any statistic is read
         if (input.Flagged.Count > 0)
         {
             int nEx = input.Flagged.Count(f => f.Excluded);
-            sb.Append("<section id=\"flagged\"><h2>Flagged by QC</h2>");
-            sb.Append($"<p>{input.Flagged.Count} subject(s) flagged by quality control; {(nEx > 0 ? $"{nEx} excluded from the statistics (manifest <code>\"exclude\": \"flagged\"</code>)" : "kept in the statistics (set <code>\"exclude\": \"flagged\"</code> in the manifest to leave them out)")}. Check each picture.</p>");
-            sb.Append("<table class=\"failed\"><thead><tr><th>subject</th><th>why</th><th>statistics</th><th>QC picture</th></tr></thead><tbody>");
+            sb.Write("<section id=\"flagged\"><h2>Flagged by QC</h2>");
+            sb.Write($"<p>{input.Flagged.Count} subject(s) flagged by quality control; {(nEx > 0 ? $"{nEx} excluded from the statistics (manifest <code>\"exclude\": \"flagged\"</code>)" : "kept in the statistics (set <code>\"exclude\": \"flagged\"</code> in the manifest to leave them out)")}. Check each picture.</p>");
+            sb.Write("<table class=\"failed\"><thead><tr><th>subject</th><th>why</th><th>statistics</th><th>QC picture</th></tr></thead><tbody>");
             foreach (var f in input.Flagged)
             {
                 string pic = "";
@@ -106,85 +118,85 @@ public static class HtmlReport
                     var href = RelativeUrl(reportDirectory, png);
                     pic = $"<a class=\"thumb\" href=\"{Esc(href)}\"><img src=\"{Esc(href)}\" alt=\"QC montage of {Esc(f.SubjectId)}\" loading=\"lazy\"></a>";
                 }
-                sb.Append($"<tr><td><code>{Esc(f.SubjectId)}</code></td><td>{Esc(string.Join("; ", f.Reasons))}</td><td>{(f.Excluded ? "excluded" : "included")}</td><td>{pic}</td></tr>");
+                sb.Write($"<tr><td><code>{Esc(f.SubjectId)}</code></td><td>{Esc(string.Join("; ", f.Reasons))}</td><td>{(f.Excluded ? "excluded" : "included")}</td><td>{pic}</td></tr>");
             }
-            sb.Append("</tbody></table></section>");
+            sb.Write("</tbody></table></section>");
         }
 
         // ---- summary
         int total = input.TotalSubjects ?? data.RowCount + input.Failed.Count;
         var counts = r.Levels.Select(l => labels.Count(x => x == l)).ToArray();
         var family = SignificantFindings(r);
-        sb.Append("<section id=\"summary\"><h2>Cohort summary</h2><div class=\"cards\">");
+        sb.Write("<section id=\"summary\"><h2>Cohort summary</h2><div class=\"cards\">");
         Card(sb, total.ToString(CultureInfo.InvariantCulture), "subjects in the cohort");
         Card(sb, data.RowCount.ToString(CultureInfo.InvariantCulture), $"analysed ({spec.GroupColumn} in {string.Join(", ", r.Levels)})");
         for (int g = 0; g < r.Levels.Count; g++) Card(sb, counts[g].ToString(CultureInfo.InvariantCulture), r.Levels[g] + (g == 0 ? " (reference)" : ""), Palette[g % Palette.Length]);
         Card(sb, input.Failed.Count.ToString(CultureInfo.InvariantCulture), "failed", input.Failed.Count > 0 ? "#c53030" : null);
         Card(sb, $"{family.sig} / {family.total}", "tests with q &lt; 0.05 (BH-FDR)", null, raw: true);
-        sb.Append("</div>");
-        sb.Append($"<p class=\"lead\">Groups compared: <b>{string.Join("</b> vs <b>", r.Levels.Select(Esc))}</b> (column <code>{Esc(spec.GroupColumn)}</code>; reference <b>{Esc(r.Levels[0])}</b>). ");
-        sb.Append($"Measures: {string.Join(", ", r.Measures.Select(m => $"<code>{Esc(m)}</code>"))}. ");
-        if (spec.Covariates.Count > 0) sb.Append($"Adjusted models include {string.Join(", ", spec.Covariates.Select(c => $"<code>{Esc(c)}</code>"))}. ");
-        sb.Append("</p>");
-        foreach (var line in KeyFindings(r)) sb.Append($"<p class=\"finding\">{line}</p>");
-        sb.Append("</section>");
+        sb.Write("</div>");
+        sb.Write($"<p class=\"lead\">Groups compared: <b>{string.Join("</b> vs <b>", r.Levels.Select(Esc))}</b> (column <code>{Esc(spec.GroupColumn)}</code>; reference <b>{Esc(r.Levels[0])}</b>). ");
+        sb.Write($"Measures: {string.Join(", ", r.Measures.Select(m => $"<code>{Esc(m)}</code>"))}. ");
+        if (spec.Covariates.Count > 0) sb.Write($"Adjusted models include {string.Join(", ", spec.Covariates.Select(c => $"<code>{Esc(c)}</code>"))}. ");
+        sb.Write("</p>");
+        foreach (var line in KeyFindings(r)) sb.Write($"<p class=\"finding\">{line}</p>");
+        sb.Write("</section>");
 
         // ---- groups
-        sb.Append("<section id=\"groups\"><h2>Per-group description</h2>");
+        sb.Write("<section id=\"groups\"><h2>Per-group description</h2>");
         var demo = new List<string>();
         if (ageCol is not null && !r.Measures.Contains(ageCol)) demo.Add(ageCol);
         foreach (var c in spec.Covariates) if (!demo.Contains(c) && !r.Measures.Contains(c)) demo.Add(c);
         if (demo.Count > 0)
         {
-            sb.Append("<h3>Demographics</h3><table><thead><tr><th>variable</th>");
-            for (int g = 0; g < r.Levels.Count; g++) sb.Append($"<th>{Esc(r.Levels[g])} (n={counts[g]})</th>");
-            sb.Append("</tr></thead><tbody>");
+            sb.Write("<h3>Demographics</h3><table><thead><tr><th>variable</th>");
+            for (int g = 0; g < r.Levels.Count; g++) sb.Write($"<th>{Esc(r.Levels[g])} (n={counts[g]})</th>");
+            sb.Write("</tr></thead><tbody>");
             foreach (var v in demo)
             {
                 var col = data[v];
                 if (col.IsNumeric)
                 {
-                    sb.Append($"<tr><td>{Esc(v)}, mean ± SD [range]</td>");
+                    sb.Write($"<tr><td>{Esc(v)}, mean ± SD [range]</td>");
                     for (int g = 0; g < r.Levels.Count; g++)
                     {
                         var vals = Enumerable.Range(0, data.RowCount).Where(i => labels[i] == r.Levels[g]).Select(i => col.GetDouble(i)).ToArray();
                         var d = Descriptives.Of(vals);
-                        sb.Append($"<td class=\"num\">{Fmt(d.Mean)} ± {Fmt(d.Sd)} [{Fmt(d.Min)}–{Fmt(d.Max)}]{(d.Missing > 0 ? $" <span class=\"muted\">({d.Missing} missing)</span>" : "")}</td>");
+                        sb.Write($"<td class=\"num\">{Fmt(d.Mean)} ± {Fmt(d.Sd)} [{Fmt(d.Min)}–{Fmt(d.Max)}]{(d.Missing > 0 ? $" <span class=\"muted\">({d.Missing} missing)</span>" : "")}</td>");
                     }
-                    sb.Append("</tr>");
+                    sb.Write("</tr>");
                 }
                 else
                 {
                     var s = data.GetStrings(v);
                     var lv = s.Where(x => x is not null).Distinct().OrderBy(x => x, StringComparer.Ordinal).ToList();
-                    sb.Append($"<tr><td>{Esc(v)}, n ({string.Join(" / ", lv.Select(x => Esc(x!)))})</td>");
+                    sb.Write($"<tr><td>{Esc(v)}, n ({string.Join(" / ", lv.Select(x => Esc(x!)))})</td>");
                     for (int g = 0; g < r.Levels.Count; g++)
                     {
                         var parts = lv.Select(l => Enumerable.Range(0, data.RowCount).Count(i => labels[i] == r.Levels[g] && s[i] == l));
-                        sb.Append($"<td class=\"num\">{string.Join(" / ", parts)}</td>");
+                        sb.Write($"<td class=\"num\">{string.Join(" / ", parts)}</td>");
                     }
-                    sb.Append("</tr>");
+                    sb.Write("</tr>");
                 }
             }
-            sb.Append("</tbody></table>");
+            sb.Write("</tbody></table>");
         }
-        sb.Append("<h3>Measures</h3><table><thead><tr><th>measure</th><th>group</th><th>n</th><th>mean</th><th>SD</th><th>median [Q1, Q3]</th><th>min – max</th></tr></thead><tbody>");
+        sb.Write("<h3>Measures</h3><table><thead><tr><th>measure</th><th>group</th><th>n</th><th>mean</th><th>SD</th><th>median [Q1, Q3]</th><th>min – max</th></tr></thead><tbody>");
         var dt = r.Descriptives;
         for (int i = 0; i < dt.RowCount; i++)
         {
             string m = (string)dt["measure"].GetValue(i)!, g = (string)dt["group"].GetValue(i)!;
             int gi = r.Levels.ToList().IndexOf(g);
-            sb.Append($"<tr{(gi == 0 ? " class=\"first\"" : "")}><td>{(gi == 0 ? $"<b>{Esc(m)}</b>" : "")}</td><td><span class=\"dot\" style=\"background:{Palette[gi % Palette.Length]}\"></span>{Esc(g)}</td>");
-            sb.Append($"<td class=\"num\">{dt["n"].GetValue(i)}</td><td class=\"num\">{Fmt(D(dt, "mean", i))}</td><td class=\"num\">{Fmt(D(dt, "sd", i))}</td>");
-            sb.Append($"<td class=\"num\">{Fmt(D(dt, "median", i))} [{Fmt(D(dt, "q1", i))}, {Fmt(D(dt, "q3", i))}]</td><td class=\"num\">{Fmt(D(dt, "min", i))} – {Fmt(D(dt, "max", i))}</td></tr>");
+            sb.Write($"<tr{(gi == 0 ? " class=\"first\"" : "")}><td>{(gi == 0 ? $"<b>{Esc(m)}</b>" : "")}</td><td><span class=\"dot\" style=\"background:{Palette[gi % Palette.Length]}\"></span>{Esc(g)}</td>");
+            sb.Write($"<td class=\"num\">{dt["n"].GetValue(i)}</td><td class=\"num\">{Fmt(D(dt, "mean", i))}</td><td class=\"num\">{Fmt(D(dt, "sd", i))}</td>");
+            sb.Write($"<td class=\"num\">{Fmt(D(dt, "median", i))} [{Fmt(D(dt, "q1", i))}, {Fmt(D(dt, "q3", i))}]</td><td class=\"num\">{Fmt(D(dt, "min", i))} – {Fmt(D(dt, "max", i))}</td></tr>");
         }
-        sb.Append("</tbody></table></section>");
+        sb.Write("</tbody></table></section>");
 
         // ---- tests
-        sb.Append("<section id=\"tests\"><h2>Group differences and effect sizes</h2>");
+        sb.Write("<section id=\"tests\"><h2>Group differences and effect sizes</h2>");
         string fdrFamily = spec.Fdr switch { FdrFamily.All => "one family of all the run's tests", FdrFamily.PerAnalysis => "each analysis's tests of one kind", _ => "each kind of test (Welch, Student, adjusted model, Pearson, Spearman) across the measures" };
-        sb.Append("<p class=\"muted\">Difference = group − reference. Welch's t does not assume equal variances; the adjusted model is OLS with the listed covariates. q: Benjamini–Hochberg FDR within " + fdrFamily + ". Rows with q &lt; 0.05 are highlighted.</p>");
-        sb.Append("<div class=\"scroll\"><table class=\"tests\"><thead><tr><th>measure (contrast)</th><th>difference [95% CI]</th><th>Welch t (df)</th><th>p</th><th>q</th><th>Hedges' g [95% CI]</th><th>Student p</th><th>adj. β ± SE</th><th>adj. p</th><th>adj. q</th></tr></thead><tbody>");
+        sb.Write("<p class=\"muted\">Difference = group − reference. Welch's t does not assume equal variances; the adjusted model is OLS with the listed covariates. q: Benjamini–Hochberg FDR within " + fdrFamily + ". Rows with q &lt; 0.05 are highlighted.</p>");
+        sb.Write("<div class=\"scroll\"><table class=\"tests\"><thead><tr><th>measure (contrast)</th><th>difference [95% CI]</th><th>Welch t (df)</th><th>p</th><th>q</th><th>Hedges' g [95% CI]</th><th>Student p</th><th>adj. β ± SE</th><th>adj. p</th><th>adj. q</th></tr></thead><tbody>");
         var forest = new List<(string, double, double, double)>();
         foreach (var m in r.ComparedMeasures)
         {
@@ -195,63 +207,63 @@ public static class HtmlReport
                 var s = r.Find(m, "student_t", contrast: contrast);
                 var o = r.Find(m, "ols", term: $"{spec.GroupColumn}[T.{r.Levels[k]}]");
                 bool sig = w?.Q < 0.05 || o?.Q < 0.05;
-                sb.Append($"<tr{(sig ? " class=\"sig\"" : "")}><td><b>{Esc(m)}</b><br><span class=\"muted small\">{Esc(r.Levels[k])} − {Esc(r.Levels[0])}</span></td>");
+                sb.Write($"<tr{(sig ? " class=\"sig\"" : "")}><td><b>{Esc(m)}</b><br><span class=\"muted small\">{Esc(r.Levels[k])} − {Esc(r.Levels[0])}</span></td>");
                 if (w is { Computed: true })
                 {
-                    sb.Append($"<td class=\"num\">{Fmt(w.Estimate)} [{Fmt(w.CiLow)}, {Fmt(w.CiHigh)}]</td>");
-                    sb.Append($"<td class=\"num\">{w.Statistic.ToString("0.00", CultureInfo.InvariantCulture).Replace("-", "−")} ({w.Df.ToString("0.0", CultureInfo.InvariantCulture)})</td>");
-                    sb.Append($"<td class=\"num\">{P(w.P)}</td><td class=\"num\">{P(w.Q)}</td>");
-                    sb.Append($"<td class=\"num\">{Fmt(w.HedgesG)} [{Fmt(w.HedgesGCiLow)}, {Fmt(w.HedgesGCiHigh)}]</td>");
+                    sb.Write($"<td class=\"num\">{Fmt(w.Estimate)} [{Fmt(w.CiLow)}, {Fmt(w.CiHigh)}]</td>");
+                    sb.Write($"<td class=\"num\">{w.Statistic.ToString("0.00", CultureInfo.InvariantCulture).Replace("-", "−")} ({w.Df.ToString("0.0", CultureInfo.InvariantCulture)})</td>");
+                    sb.Write($"<td class=\"num\">{P(w.P)}</td><td class=\"num\">{P(w.Q)}</td>");
+                    sb.Write($"<td class=\"num\">{Fmt(w.HedgesG)} [{Fmt(w.HedgesGCiLow)}, {Fmt(w.HedgesGCiHigh)}]</td>");
                     forest.Add(($"{m}: {r.Levels[k]} − {r.Levels[0]}", w.HedgesG, w.HedgesGCiLow, w.HedgesGCiHigh));
                 }
-                else sb.Append($"<td colspan=\"5\" class=\"muted\">{Esc(w is not null ? w.Note ?? "" : "not computed")}</td>");
-                sb.Append($"<td class=\"num\">{(s is { Computed: true } ? P(s.P) : "–")}</td>");
+                else sb.Write($"<td colspan=\"5\" class=\"muted\">{Esc(w is not null ? w.Note ?? "" : "not computed")}</td>");
+                sb.Write($"<td class=\"num\">{(s is { Computed: true } ? P(s.P) : "–")}</td>");
                 if (o is not null)
-                    sb.Append($"<td class=\"num\">{Fmt(o.Estimate)} ± {Fmt(o.Se)}</td><td class=\"num\">{P(o.P)}</td><td class=\"num\">{P(o.Q)}</td>");
-                else sb.Append("<td colspan=\"3\" class=\"muted\">model not fitted</td>");
-                sb.Append("</tr>");
+                    sb.Write($"<td class=\"num\">{Fmt(o.Estimate)} ± {Fmt(o.Se)}</td><td class=\"num\">{P(o.P)}</td><td class=\"num\">{P(o.Q)}</td>");
+                else sb.Write("<td colspan=\"3\" class=\"muted\">model not fitted</td>");
+                sb.Write("</tr>");
             }
         }
-        sb.Append("</tbody></table></div>");
+        sb.Write("</tbody></table></div>");
         if (r.Correlations.Count > 0)
         {
-            sb.Append("<h3>Correlations</h3><table><thead><tr><th>measure</th><th>with</th><th>n</th><th>Pearson r</th><th>p</th><th>q</th><th>Spearman ρ</th><th>p</th><th>q</th></tr></thead><tbody>");
+            sb.Write("<h3>Correlations</h3><table><thead><tr><th>measure</th><th>with</th><th>n</th><th>Pearson r</th><th>p</th><th>q</th><th>Spearman ρ</th><th>p</th><th>q</th></tr></thead><tbody>");
             foreach (var (m, v, _) in r.Correlations)
                 {
                     var pr = r.Find(m, "pearson", term: v);
                     var sr = r.Find(m, "spearman", term: v);
                     bool sig = pr?.Q < 0.05 || sr?.Q < 0.05;
-                    sb.Append($"<tr{(sig ? " class=\"sig\"" : "")}><td><b>{Esc(m)}</b></td><td>{Esc(v)}</td><td class=\"num\">{pr?.N}</td>");
+                    sb.Write($"<tr{(sig ? " class=\"sig\"" : "")}><td><b>{Esc(m)}</b></td><td>{Esc(v)}</td><td class=\"num\">{pr?.N}</td>");
                     foreach (var row in new[] { pr, sr })
                     {
-                        if (row is { Computed: true }) sb.Append($"<td class=\"num\">{row.Estimate.ToString("0.000", CultureInfo.InvariantCulture).Replace("-", "−")}</td><td class=\"num\">{P(row.P)}</td><td class=\"num\">{P(row.Q)}</td>");
-                        else sb.Append($"<td colspan=\"3\" class=\"muted\">{Esc(row?.Note ?? "")}</td>");
+                        if (row is { Computed: true }) sb.Write($"<td class=\"num\">{row.Estimate.ToString("0.000", CultureInfo.InvariantCulture).Replace("-", "−")}</td><td class=\"num\">{P(row.P)}</td><td class=\"num\">{P(row.Q)}</td>");
+                        else sb.Write($"<td colspan=\"3\" class=\"muted\">{Esc(row?.Note ?? "")}</td>");
                     }
-                    sb.Append("</tr>");
+                    sb.Write("</tr>");
                 }
-            sb.Append("</tbody></table>");
+            sb.Write("</tbody></table>");
         }
-        if (forest.Count > 0) sb.Append("<figure>").Append(Forest("Hedges' g with 95% CI (group − reference)", "Hedges' g", forest)).Append("</figure>");
-        sb.Append("</section>");
+        if (forest.Count > 0) { sb.Write("<figure>"); sb.Write(Forest("Hedges' g with 95% CI (group − reference)", "Hedges' g", forest)); sb.Write("</figure>"); }
+        sb.Write("</section>");
 
         // ---- box/strip plots
-        sb.Append("<section id=\"plots\"><h2>Measures by group</h2><div class=\"grid\">");
+        sb.Write("<section id=\"plots\"><h2>Measures by group</h2><div class=\"grid\">");
         foreach (var m in r.ComparedMeasures)
         {
             var y = data.GetDoubles(m);
             var groups = r.Levels.Select(l => Enumerable.Range(0, y.Length).Where(i => labels[i] == l).Select(i => y[i]).ToArray()).ToList();
             var w = r.Levels.Count > 1 ? r.Find(m, "welch_t", contrast: $"{r.Levels[1]} - {r.Levels[0]}") : null;
             string? sub = w is { Computed: true } ? $"Welch p = {PText(w.P)}, g = {Fmt(w.HedgesG)}" : null;
-            sb.Append("<figure>").Append(BoxStrip(m, m, r.Levels, groups, sub)).Append("</figure>");
+            sb.Write("<figure>"); sb.Write(BoxStrip(m, m, r.Levels, groups, sub)); sb.Write("</figure>");
         }
-        sb.Append("</div></section>");
+        sb.Write("</div></section>");
 
         // ---- scatter against age
-        sb.Append("<section id=\"scatter\"><h2>Measures against age</h2>");
-        if (ageCol is null) sb.Append("<p class=\"muted\">No age column in the table.</p>");
+        sb.Write("<section id=\"scatter\"><h2>Measures against age</h2>");
+        if (ageCol is null) sb.Write("<p class=\"muted\">No age column in the table.</p>");
         else
         {
-            sb.Append("<div class=\"grid\">");
+            sb.Write("<div class=\"grid\">");
             var age = data.GetDoubles(ageCol);
             foreach (var m in r.Measures.Where(m => m != ageCol))
             {
@@ -263,74 +275,73 @@ public static class HtmlReport
                 }).ToList();
                 var pr = r.Find(m, "pearson", term: ageCol);
                 string? sub = pr is { Computed: true } ? $"r = {pr.Estimate.ToString("0.00", CultureInfo.InvariantCulture)}, p = {PText(pr.P)}" : null;
-                sb.Append("<figure>").Append(Scatter($"{m} vs {ageCol}", ageCol, m, r.Levels, series, sub)).Append("</figure>");
+                sb.Write("<figure>"); sb.Write(Scatter($"{m} vs {ageCol}", ageCol, m, r.Levels, series, sub)); sb.Write("</figure>");
             }
-            sb.Append("</div>");
+            sb.Write("</div>");
         }
-        sb.Append("</section>");
+        sb.Write("</section>");
 
         // ---- failed
-        sb.Append("<section id=\"failed\"><h2>Failed subjects</h2>");
-        if (input.Failed.Count == 0) sb.Append("<p class=\"ok\">Every subject was measured.</p>");
+        sb.Write("<section id=\"failed\"><h2>Failed subjects</h2>");
+        if (input.Failed.Count == 0) sb.Write("<p class=\"ok\">Every subject was measured.</p>");
         else
         {
-            sb.Append($"<p>{input.Failed.Count} subject(s) could not be measured and are not in the statistics:</p>");
-            sb.Append("<table class=\"failed\"><thead><tr><th>subject</th><th>reason</th></tr></thead><tbody>");
-            foreach (var f in input.Failed) sb.Append($"<tr><td><code>{Esc(f.SubjectId)}</code></td><td>{Esc(f.Reason)}</td></tr>");
-            sb.Append("</tbody></table>");
+            sb.Write($"<p>{input.Failed.Count} subject(s) could not be measured and are not in the statistics:</p>");
+            sb.Write("<table class=\"failed\"><thead><tr><th>subject</th><th>reason</th></tr></thead><tbody>");
+            foreach (var f in input.Failed) sb.Write($"<tr><td><code>{Esc(f.SubjectId)}</code></td><td>{Esc(f.Reason)}</td></tr>");
+            sb.Write("</tbody></table>");
         }
-        sb.Append("</section>");
+        sb.Write("</section>");
 
         // ---- QC
-        sb.Append("<section id=\"qc\"><h2>Quality control</h2>");
-        if (input.Thumbnails.Count == 0) sb.Append("<p class=\"muted\">No QC montages were given.</p>");
+        sb.Write("<section id=\"qc\"><h2>Quality control</h2>");
+        if (input.Thumbnails.Count == 0) sb.Write("<p class=\"muted\">No QC montages were given.</p>");
         else
         {
-            sb.Append("<p class=\"muted\">Each thumbnail links to the subject's full montage (brain and intracranial masks over the T1).</p><div class=\"thumbs\">");
+            sb.Write("<p class=\"muted\">Each thumbnail links to the subject's full montage (brain and intracranial masks over the T1).</p><div class=\"thumbs\">");
             foreach (var t in input.Thumbnails)
             {
                 var href = RelativeUrl(reportDirectory, t.PngPath);
-                sb.Append($"<a class=\"thumb\" href=\"{Esc(href)}\"><img src=\"{Esc(href)}\" alt=\"QC montage of {Esc(t.SubjectId)}\" loading=\"lazy\"><span>{Esc(t.SubjectId)}</span></a>");
+                sb.Write($"<a class=\"thumb\" href=\"{Esc(href)}\"><img src=\"{Esc(href)}\" alt=\"QC montage of {Esc(t.SubjectId)}\" loading=\"lazy\"><span>{Esc(t.SubjectId)}</span></a>");
             }
-            sb.Append("</div>");
+            sb.Write("</div>");
         }
-        sb.Append("</section>");
+        sb.Write("</section>");
 
         // ---- methods
-        sb.Append("<section id=\"methods\"><h2>Methods</h2>");
-        sb.Append("<div id=\"methods-text\">");
-        foreach (var para in input.Methods?.Paragraphs ?? Array.Empty<string>()) sb.Append($"<p>{Esc(para)}</p>");
-        sb.Append($"<p>{Esc(StatisticsMethods.Describe(r))}</p></div>");
+        sb.Write("<section id=\"methods\"><h2>Methods</h2>");
+        sb.Write("<div id=\"methods-text\">");
+        foreach (var para in input.Methods?.Paragraphs ?? Array.Empty<string>()) sb.Write($"<p>{Esc(para)}</p>");
+        sb.Write($"<p>{Esc(StatisticsMethods.Describe(r))}</p></div>");
         if (input.Methods is { Settings.Count: > 0 } mt)
         {
-            sb.Append("<h3>Settings used</h3><table id=\"settings\"><tr><th>setting</th><th>value</th></tr>");
-            foreach (var (k, v) in mt.Settings) sb.Append($"<tr><td><code>{Esc(k)}</code></td><td><code>{Esc(v)}</code></td></tr>");
-            sb.Append("</table>");
+            sb.Write("<h3>Settings used</h3><table id=\"settings\"><tr><th>setting</th><th>value</th></tr>");
+            foreach (var (k, v) in mt.Settings) sb.Write($"<tr><td><code>{Esc(k)}</code></td><td><code>{Esc(v)}</code></td></tr>");
+            sb.Write("</table>");
         }
-        sb.Append("<h3>Formulas</h3><ul>");
-        sb.Append("<li><b>t-tests</b>: Student (pooled variance, df = n₁ + n₂ − 2) and Welch (Welch–Satterthwaite df); two-sided p = I<sub>df/(df+t²)</sub>(df/2, ½), evaluated in log space so p stays exact down to 10⁻³⁰⁰.</li>");
-        sb.Append("<li><b>Effect sizes</b>: Cohen's d with pooled SD; Hedges' g = J·d with J = Γ(ν/2)/(√(ν/2)·Γ((ν−1)/2)); 95% CI from the Hedges &amp; Olkin normal approximation SE(d) = √((n₁+n₂)/(n₁n₂) + d²/(2(n₁+n₂))), SE(g) = J·SE(d).</li>");
-        sb.Append($"<li><b>Adjusted model</b>: ordinary least squares (QR decomposition) of each measure on {Esc(spec.GroupColumn)} (treatment coding, reference {Esc(r.Levels[0])}){(spec.Covariates.Count > 0 ? " + " + string.Join(" + ", spec.Covariates.Select(Esc)) : "")}; categorical covariates dummy coded with the first level (alphabetical) as reference.</li>");
-        sb.Append("<li><b>Correlations</b>: Pearson r and Spearman ρ (average ranks for ties), p from the t distribution with n − 2 df.</li>");
-        sb.Append("<li><b>Multiple comparisons</b>: Benjamini–Hochberg FDR across the run's tests (t-tests, adjusted group terms, correlations).</li>");
+        sb.Write("<h3>Formulas</h3><ul>");
+        sb.Write("<li><b>t-tests</b>: Student (pooled variance, df = n₁ + n₂ − 2) and Welch (Welch–Satterthwaite df); two-sided p = I<sub>df/(df+t²)</sub>(df/2, ½), evaluated in log space so p stays exact down to 10⁻³⁰⁰.</li>");
+        sb.Write("<li><b>Effect sizes</b>: Cohen's d with pooled SD; Hedges' g = J·d with J = Γ(ν/2)/(√(ν/2)·Γ((ν−1)/2)); 95% CI from the Hedges &amp; Olkin normal approximation SE(d) = √((n₁+n₂)/(n₁n₂) + d²/(2(n₁+n₂))), SE(g) = J·SE(d).</li>");
+        sb.Write($"<li><b>Adjusted model</b>: ordinary least squares (QR decomposition) of each measure on {Esc(spec.GroupColumn)} (treatment coding, reference {Esc(r.Levels[0])}){(spec.Covariates.Count > 0 ? " + " + string.Join(" + ", spec.Covariates.Select(Esc)) : "")}; categorical covariates dummy coded with the first level (alphabetical) as reference.</li>");
+        sb.Write("<li><b>Correlations</b>: Pearson r and Spearman ρ (average ranks for ties), p from the t distribution with n − 2 df.</li>");
+        sb.Write("<li><b>Multiple comparisons</b>: Benjamini–Hochberg FDR across the run's tests (t-tests, adjusted group terms, correlations).</li>");
         foreach (var ns in spec.Normalise)
         {
-            if (ns.Method == NormalisationMethod.Ratio) sb.Append($"<li><b>{Esc(ns.Output)}</b> = {Esc(ns.Measure)} / {Esc(ns.IcvColumn)} (proportion of intracranial volume, as OASIS nWBV).</li>");
+            if (ns.Method == NormalisationMethod.Ratio) sb.Write($"<li><b>{Esc(ns.Output)}</b> = {Esc(ns.Measure)} / {Esc(ns.IcvColumn)} (proportion of intracranial volume, as OASIS nWBV).</li>");
             else
             {
                 var a = r.Adjustments.GetValueOrDefault(ns.Output);
-                sb.Append($"<li><b>{Esc(ns.Output)}</b> = {Esc(ns.Measure)} − b·({Esc(ns.IcvColumn)} − mean {Esc(ns.IcvColumn)}), the residual (covariance) method of Jack et al. 1989 / Buckner et al. 2004, b fitted in the reference group{(a is null ? "" : $" (b = {Fmt(a.Slope)}, mean = {Fmt(a.MeanIcv)}, n = {a.N})")}.</li>");
+                sb.Write($"<li><b>{Esc(ns.Output)}</b> = {Esc(ns.Measure)} − b·({Esc(ns.IcvColumn)} − mean {Esc(ns.IcvColumn)}), the residual (covariance) method of Jack et al. 1989 / Buckner et al. 2004, b fitted in the reference group{(a is null ? "" : $" (b = {Fmt(a.Slope)}, mean = {Fmt(a.MeanIcv)}, n = {a.N})")}.</li>");
             }
         }
-        sb.Append("</ul>");
+        sb.Write("</ul>");
         if (r.Warnings.Count > 0)
         {
-            sb.Append("<h3>Tests that could not be computed</h3><ul class=\"warn\">");
-            foreach (var w in r.Warnings) sb.Append($"<li>{Esc(w)}</li>");
-            sb.Append("</ul>");
+            sb.Write("<h3>Tests that could not be computed</h3><ul class=\"warn\">");
+            foreach (var w in r.Warnings) sb.Write($"<li>{Esc(w)}</li>");
+            sb.Write("</ul>");
         }
-        sb.Append("</section></main><footer>Made by BatchCohort. Statistics are also in stats.csv, stats.json and stats.parquet beside this file.</footer></body></html>\n");
-        return sb.ToString();
+        sb.Write("</section></main><footer>Made by BatchCohort. Statistics are also in stats.csv, stats.json and stats.parquet beside this file.</footer></body></html>\n");
     }
 
     private static (int sig, int total) SignificantFindings(GroupStatisticsResult r)
@@ -354,9 +365,9 @@ public static class HtmlReport
 
     private static double D(Table t, string col, int row) => t[col].IsNull(row) ? double.NaN : t[col].GetDouble(row);
 
-    private static void Card(StringBuilder sb, string value, string label, string? color = null, bool raw = false)
+    private static void Card(TextWriter sb, string value, string label, string? color = null, bool raw = false)
     {
-        sb.Append($"<div class=\"card\"{(color is null ? "" : $" style=\"border-top-color:{color}\"")}><div class=\"v\">{(raw ? value : Esc(value))}</div><div class=\"l\">{(raw ? label : Esc(label))}</div></div>");
+        sb.Write($"<div class=\"card\"{(color is null ? "" : $" style=\"border-top-color:{color}\"")}><div class=\"v\">{(raw ? value : Esc(value))}</div><div class=\"l\">{(raw ? label : Esc(label))}</div></div>");
     }
 
     /// <summary>4 significant digits, no exponent for ordinary magnitudes.</summary>

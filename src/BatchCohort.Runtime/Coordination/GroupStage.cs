@@ -155,7 +155,7 @@ public static class GroupStage
         };
         if (stats is not null)
         {
-            var html = HtmlReport.Render(new ReportInput
+            var report = new ReportInput
             {
                 Stats = stats,
                 Title = $"BatchCohort: {m.Name}",
@@ -165,8 +165,13 @@ public static class GroupStage
                 RunInfo = runInfo,
                 TotalSubjects = state.Subjects.Count,
                 Methods = RunMethods.Build(m, state, table),
-            }, groupDir);
-            AtomicFile.WriteAllText(reportPath, html);
+            };
+            // streamed into the file (a 10,000-subject report is megabytes), which appears complete or not at all
+            AtomicFile.Write(reportPath, stream =>
+            {
+                using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+                HtmlReport.Render(report, groupDir, w);
+            });
             text = stats.ToText();
         }
         else
