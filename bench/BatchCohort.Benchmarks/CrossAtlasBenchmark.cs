@@ -13,7 +13,7 @@ namespace BatchCohort.Benchmarks;
 /// Cross-atlas agreement and non-circular accuracy (issue 12): real heads (ch2, the ITK KmeansTest subject) and
 /// synthetic subjects made from one atlas, each measured with both atlases (Colin27 and the phantom). Prints ICV,
 /// brain (GM+WM) and brain mask per atlas, the between-atlas differences and, where a truth exists, the errors.
-/// usage: crossatlas [--synth N] [--real-only] [--synth-only] | --oasis [--synth N] [--seed S] [--mm 2] [--las] [--measure] | --elastix
+/// usage: crossatlas [--synth N] [--real-only] [--synth-only] | --oasis [--synth N] [--seed S] [--mm 2] [--las] [--measure] [--face] | --elastix
 /// </summary>
 public sealed class CrossAtlasBenchmark : IBenchmark
 {
@@ -29,7 +29,7 @@ public sealed class CrossAtlasBenchmark : IBenchmark
         var settings = new PipelineSettings();
         settings = settings with { IcvSearchMm = Arg("--search", settings.IcvSearchMm), IcvShellMm = Arg("--shell", settings.IcvShellMm), Brain = settings.Brain with { OpeningMm = Arg("--open", settings.Brain.OpeningMm) } };
         var colin = AtlasLibrary.Colin27();
-        var phantom = AtlasLibrary.Phantom();
+        var phantom = AtlasLibrary.Phantom(new PhantomOptions { Face = args.Contains("--face") }); // --face: the phantom with a face (issue 12)
         var atlases = new[] { colin, phantom };
         var worst = new List<(string Case, double Icv, double Brain, double Mask)>();
         var errs = new List<(string Case, string Atlas, double Icv, double Brain)>();

@@ -22,7 +22,8 @@ public enum PhantomLabel : byte
     Brainstem = 8,
     /// <summary>Skull: inner and outer tables and the diploë between them.</summary>
     Skull = 9,
-    /// <summary>Scalp, subcutaneous fat, neck muscle.</summary>
+    /// <summary>Everything else in the head: scalp, subcutaneous fat, neck, and the face (eyes, orbital fat, facial
+    /// bones, muscles, the air of the nasal cavity and sinuses, which a filled head mask counts as head).</summary>
     SoftTissue = 10,
 }
 
@@ -41,6 +42,13 @@ public sealed record PhantomOptions
     public bool PartialVolume { get; init; } = true;
     /// <summary>When false the cortex is not folded (a smooth ribbon): useful for analytic checks.</summary>
     public bool Folding { get; init; } = true;
+    /// <summary>
+    /// Adds a face (eyes in fat-filled orbits, nose, nasal cavity and sinuses, facial bones, masseters, tongue) in front of
+    /// and below the braincase, outside the skull: the intracranial labels and the skull are the same either way. Off by
+    /// default: with it the phantom atlas registers Colin27-made subjects the right way round, but Colin27 measures
+    /// phantom-made subjects worse (docs/pipeline.md, the OASIS-layout cross-atlas section).
+    /// </summary>
+    public bool Face { get; init; }
 
     internal void Validate()
     {
@@ -51,7 +59,7 @@ public sealed record PhantomOptions
 }
 
 /// <summary>
-/// A procedural T1-weighted head generated in memory: scalp and neck, skull (tables and diploë), extra-cerebral CSF,
+/// A procedural T1-weighted head generated in memory: scalp and neck, optionally a face (<see cref="PhantomOptions.Face"/>), skull (tables and diploë), extra-cerebral CSF,
 /// a cerebrum whose grey-matter ribbon is folded into gyri and sulci, an interhemispheric fissure, white matter,
 /// lateral/third/fourth ventricles, deep grey nuclei, a foliated cerebellum and a brainstem, in MNI-like world
 /// coordinates (RAS mm, origin near the anterior commissure). The label map is the truth: every volume the phantom
@@ -60,10 +68,13 @@ public sealed record PhantomOptions
 /// <remarks>
 /// Geometry: each brain compartment is an implicit surface — a star-shaped deformed ellipsoid for the cerebrum, an
 /// ellipsoid for the cerebellum, a tapered capsule for the brainstem — and the intracranial surface is a smooth union
-/// of them grown by 3 mm, so that skull (6.5 mm) and scalp (6 mm) follow it. The cortex is a layer of
+/// of them grown by 3 mm, so that skull (6.5 mm) and scalp (6 mm) follow it. The face (when asked for) lies anterior-inferior to the
+/// braincase (eyes centred at x ±34, y 62, z −38 as in Colin27) and is only drawn outside the skull, so the
+/// intracranial labels and the braincase do not depend on it; without it the head is nearly front–back symmetric and
+/// an affine registration by mutual information to a real head can land it facing backwards. The cortex is a layer of
 /// <see cref="PhantomOptions.CorticalThickness"/> below the brain surface; sulci are slots of CSF lined with grey
 /// matter that run along the zero lines of a random spherical field (<see cref="SphericalField"/>) to a depth of
-/// about <see cref="PhantomOptions.SulcalDepth"/>. Intensities are on Colin27's scale (CSF ≈ 28, GM ≈ 80, WM ≈ 112).
+/// about <see cref="PhantomOptions.SulcalDepth"/>. Intensities are on Colin27's scale (CSF ≈ 28, GM ≈ 80, WM ≈ 112, fat ≈ 150, air and cortical bone dark).
 /// </remarks>
 public sealed class HeadPhantom
 {
@@ -340,6 +351,8 @@ public sealed class HeadPhantom
                 }
                 if (fIcv <= SkullT + ScalpT)
                 {
+                    // The face replaces the scalp where the two overlap (both soft tissue), never the skull.
+                    if (_o.Face && Face(x, y, z) is { } face) return face;
                     double s = fIcv - SkullT;
                     if (s < 1.2) return (PhantomLabel.SoftTissue, 45f);           // galea / periosteum
                     if (s < ScalpT - 1.3) return (PhantomLabel.SoftTissue, 150f); // subcutaneous fat
@@ -385,8 +398,9 @@ public sealed class HeadPhantom
             return CorticalTissue(depth, onMedial, r, ux, uy, uz, x, y, z);
         }
 
-        private static (PhantomLabel, float) Neck(double x, double y, double z)
+        private (PhantomLabel, float) Neck(double x, double y, double z)
         {
+            if (_o.Face && Face(x, y, z) is { } face) return face;
             // An elliptic cylinder below the skull, sloping back and down.
             if (z < -20)
             {
@@ -396,6 +410,136 @@ public sealed class HeadPhantom
                 if (rr <= 1 && z < top) return (PhantomLabel.SoftTissue, rr > 0.85 ? 140f : 72f);
             }
             return (PhantomLabel.Air, 0f);
+        }
+
+        // The face: a soft-tissue mass anterior-inferior to the braincase (a superellipsoid, flat across the front and
+        // rounded at the cheeks), with eyes in fat-filled orbits, a nose, a nasal cavity and sinuses (air), the facial
+        // bones (dark cortex, bright marrow), masseters, a tongue below the palate, and skin over subcutaneous fat. It
+        // is only consulted outside the skull (in the scalp and the air around the head), so the intracranial labels
+        // and the braincase are the same with and without it. Everything here is labelled SoftTissue: the air in the
+        // nasal cavity and the sinuses too, as a filled head mask (Colin27's, a subject's) counts it as head.
+        // Size: the mass spans z −66 … −16 at its centre line and leaves an air gap under the forehead. Larger masses
+        // (reaching the scalp, down to the grid's floor) made Colin27 register phantom-made subjects backwards
+        // (docs/pipeline.md); with this one the teeth and tongue below z −67 are never reached.
+        private const double FaceAx = 52, FaceYc = 28, FaceAy = 52, FaceZc = -46, FaceAzUp = 30, FaceAzDown = 20;
+        private const double EyeX = 34, EyeY = 62, EyeZ = -38, EyeR = 12;
+
+        private static (PhantomLabel, float) Soft(float v) => (PhantomLabel.SoftTissue, v);
+
+        /// <summary>Distance from (x, y, z) to the segment a–b.</summary>
+        private static double Capsule(double x, double y, double z, double ax, double ay, double az, double bx, double by, double bz)
+        {
+            double ux = bx - ax, uy = by - ay, uz = bz - az;
+            double t = Math.Clamp(((x - ax) * ux + (y - ay) * uy + (z - az) * uz) / (ux * ux + uy * uy + uz * uz), 0, 1);
+            double dx = x - ax - ux * t, dy = y - ay - uy * t, dz = z - az - uz * t;
+            return Math.Sqrt(dx * dx + dy * dy + dz * dz);
+        }
+
+        /// <summary>Normalised ellipsoid radius (1 on the surface).</summary>
+        private static double ERad(double x, double y, double z, double cx, double cy, double cz, double a, double b, double c)
+        {
+            double dx = (x - cx) / a, dy = (y - cy) / b, dz = (z - cz) / c;
+            return Math.Sqrt(dx * dx + dy * dy + dz * dz);
+        }
+
+        /// <summary>Ridge line of the nose: its front (y) at height z, or NaN above and below it.</summary>
+        private static double NoseFront(double z)
+        {
+            if (z > -20 || z < -60) return double.NaN;
+            if (z >= -52) return 81 + 7 * (-20 - z) / 32;   // the bridge at y 81, the tip at y 88 (z −52)
+            return 88 - 10 * (-52 - z) / 8;                  // under the tip back to the lip
+        }
+
+        private static (PhantomLabel, float)? Face(double x, double y, double z)
+        {
+            double ax = Math.Abs(x);
+            if (ax > FaceAx + 0.5 || y < FaceYc - FaceAy - 0.5 || z > FaceZc + FaceAzUp + 0.5 || y > 90) return null;
+            double az = z >= FaceZc ? FaceAzUp : FaceAzDown;
+            double gx = ax / FaceAx, gy = (y - FaceYc) / FaceAy, gz = (z - FaceZc) / az;
+            double g = gx * gx * gx * gx + gy * gy + gz * gz * gz * gz;
+
+            // The nose: a wedge on the midline in front of the face mass, its half-width 0.55 × its depth.
+            double nf = NoseFront(z);
+            bool inNose = !double.IsNaN(nf) && y <= nf && y > 60 && ax <= 0.55 * (nf - y) + 1.5;
+            if (g > 1 && !inNose) return null;
+            if (inNose && g > 1)
+            {
+                double skin = Math.Min(nf - y, 0.55 * (nf - y) + 1.5 - ax);
+                if (skin < 1.8) return Soft(88f);
+                if (z < -50 && ax > 2.5 && ax < 8 && y < nf - 3) return Soft(6f);   // nostrils
+                return ax < 1.2 ? Soft(50f) : Soft(66f);                           // septum, nasal cartilage and fat
+            }
+
+            // Depth below the face mass's surface (first-order distance) and whether it faces forwards or sideways.
+            double dgx = 4 * gx * gx * gx / FaceAx, dgy = 2 * gy / FaceAy, dgz = 4 * gz * gz * gz / az;
+            double grad = Math.Sqrt(dgx * dgx + dgy * dgy + dgz * dgz);
+            double depth = (1 - g) / Math.Max(grad, 1e-6);
+            bool outer = dgy > -0.3 * grad; // not the back of the mass, which lies inside the neck and under the skull base
+
+            // Eyes: vitreous (dark like CSF), a lens, the sclera; the lids in front of them.
+            double ex = ax - EyeX, ey = y - EyeY, ez = z - EyeZ;
+            double er = Math.Sqrt(ex * ex + ey * ey + ez * ez);
+            if (er <= EyeR)
+            {
+                if (ERad(ax, y, z, EyeX, EyeY + 10, EyeZ, 4.5, 2.2, 4.5) <= 1) return Soft(100f);
+                return er > EyeR - 1 ? Soft(52f) : Soft(34f);
+            }
+            if (outer && depth < 1.8) return Soft(88f);                                     // skin
+            if (y > EyeY && ex * ex + ez * ez < 13 * 13) return Soft(76f);                // eyelids
+
+            // Orbits: fat around the eye, the optic nerve and the recti, inside a thin bony wall open at the front.
+            // (a cone from the apex at y 18 widening to 14 mm half-width at y 52, then straight to the rim)
+            double ot = Math.Clamp((y - 18) / 34, 0, 1), ow = 3.5 + 10.5 * ot;
+            double orb = y < 16 || y > 74 ? 9 : Math.Sqrt((ax - 18 - 14 * ot) * (ax - 18 - 14 * ot) + (z + 33 + 5 * ot) * (z + 33 + 5 * ot)) / ow;
+            if (orb <= 1 && y >= 18)
+            {
+                if (Capsule(ax, y, z, EyeX, EyeY - EyeR + 0.5, EyeZ, 17, 24, -31) < 2.2) return Soft(104f); // optic nerve
+                if (ERad(ax, y, z, 43, 44, -37, 2.5, 15, 4) <= 1 || ERad(ax, y, z, 19, 44, -37, 2.5, 15, 4) <= 1
+                    || ERad(ax, y, z, 31, 44, -48, 5, 15, 2.5) <= 1 || ERad(ax, y, z, 31, 44, -26, 5, 15, 2.5) <= 1)
+                    return Soft(72f);                                                              // recti
+                return Soft(160f);                                                                 // orbital fat
+            }
+            if (orb <= 1 + 2.0 / ow && y < 66) return Soft(20f);                                  // orbital wall
+
+            // Cheekbone and zygomatic arch, mandibular rami: cortical bone (dark) around marrow (bright).
+            double zy = Capsule(ax, y, z, 44, 50, -47, 57, 0, -36);
+            if (zy < 4) return zy < 2 ? Soft(108f) : Soft(18f);
+            double ra = ERad(ax, y, z, 47, 2, -58, 4.5, 11, 18);
+            if (ra <= 1) return ra < 0.55 ? Soft(112f) : Soft(18f);
+
+            // Nasal cavity (air) each side of the septum, with two turbinates on its lateral wall; the ethmoid cells
+            // between the orbits; the maxillary and sphenoid sinuses with thin bony walls.
+            double nasal = ((y - 42) / 40) * ((y - 42) / 40) + ((z + 42) / 22) * ((z + 42) / 22);
+            double nasalHalf = 5 + 7 * Math.Clamp((-26 - z) / 20, 0, 1);
+            if (nasal <= 1 && ax <= nasalHalf)
+            {
+                if (ax < 1.2) return Soft(48f);                                                  // septum
+                if (ERad(ax, y, z, nasalHalf, 45, -52, 4.5, 25, 3.5) <= 1 || ERad(ax, y, z, nasalHalf, 47, -41, 3.5, 20, 3) <= 1)
+                    return Soft(70f);                                                              // turbinates
+                return Soft(8f);
+            }
+            if (ax < 13 && y > 36 && y < 70 && z > -34 && z < -16) return Soft(14f);            // ethmoid cells
+            double mx = ERad(ax, y, z, 27, 40, -55, 13, 18, 13);
+            if (mx <= 1) return Soft(8f);
+            if (mx <= 1 + 1.5 / 13) return Soft(20f);
+            double sp = ERad(ax, y, z, 0, 16, -44, 13, 10, 8);
+            if (sp <= 1) return Soft(8f);
+            if (sp <= 1 + 1.5 / 8) return Soft(20f);
+
+            // Hard palate (bone: cortex around marrow), the upper teeth's arch below it, the tongue inside the arch.
+            if (ax < 24 && y > 14 && y < 74 && z > -67 && z < -62) return z > -65.8 && z < -63.2 ? Soft(106f) : Soft(20f);
+            if (z <= -67)
+            {
+                double arch = (x / 30) * (x / 30) + ((y - 30) / 42) * ((y - 30) / 42);
+                if (y > 28 && arch <= 1 && arch >= 0.72) return Soft(16f);                        // teeth
+                if (arch < 0.72 && y > 0) return Soft(80f);                                       // tongue
+            }
+
+            // Masseters; the buccal fat pads; subcutaneous fat (thicker in the cheeks); the rest is muscle and fascia.
+            if (ERad(ax, y, z, 51, 12, -57, 6, 14, 15) <= 1) return Soft(74f);
+            if (ERad(ax, y, z, 38, 32, -60, 7, 11, 8) <= 1) return Soft(155f);
+            if (outer && depth < (z < -44 && y > 10 ? 9 : 5.5)) return Soft(150f);
+            return Soft(70f);
         }
 
         private (PhantomLabel, float) CorticalTissue(double depth, bool onMedial, double r, double ux, double uy, double uz, double x, double y, double z)

@@ -114,6 +114,43 @@ public class HeadPhantomTests : IClassFixture<PhantomFixture>
     }
 
     [Fact]
+    public void The_face_lies_outside_the_skull_and_changes_no_intracranial_label()
+    {
+        var opts = new PhantomOptions { VoxelSize = 2, PartialVolume = false };
+        var plain = HeadPhantom.Generate(opts);
+        var faced = HeadPhantom.Generate(opts with { Face = true });
+        // Every voxel whose label differs was air or soft tissue (scalp, neck) and is soft tissue now: the intracranial
+        // labels and the skull are untouched, so the truth volumes are the same.
+        int changed = 0;
+        for (int i = 0; i < plain.Labels.Length; i++)
+        {
+            if (plain.Labels[i] == faced.Labels[i]) continue;
+            changed++;
+            Assert.True(plain.Labels[i] is (byte)PhantomLabel.Air or (byte)PhantomLabel.SoftTissue, $"voxel {i}: {(PhantomLabel)plain.Labels[i]} changed");
+            Assert.Equal((byte)PhantomLabel.SoftTissue, faced.Labels[i]);
+        }
+        Assert.Equal(plain.Volumes(), faced.Volumes());
+        Assert.Equal(plain.IcvMask().Data, faced.IcvMask().Data);
+        Assert.Equal(plain.LabelCounts()[(int)PhantomLabel.Skull], faced.LabelCounts()[(int)PhantomLabel.Skull]);
+        // The face is anterior-inferior: the new head tissue lies in front of y = 0 and below z = 0, and it holds dark
+        // eyes (vitreous) surrounded by bright orbital fat at Colin27's eye centres (x ±34, y 62, z −38).
+        double sy = 0, sz = 0; int n = 0;
+        for (int z = 0; z < plain.Shape.Z; z++)
+            for (int y = 0; y < plain.Shape.Y; y++)
+                for (int x = 0; x < plain.Shape.X; x++)
+                {
+                    int i = plain.Shape.Index(x, y, z);
+                    if (plain.Labels[i] == (byte)PhantomLabel.Air && faced.Labels[i] != (byte)PhantomLabel.Air) { var w = faced.Affine.Apply(x, y, z); sy += w.Y; sz += w.Z; n++; }
+                }
+        Assert.True(n * 8 > 100_000, $"only {n * 8 / 1000.0:F0} mL of face");
+        Assert.True(sy / n > 20 && sz / n < -20, $"face centroid y {sy / n:F0}, z {sz / n:F0}");
+        float at(double wx, double wy, double wz) { var v = faced.Affine.Inverse().Apply(wx, wy, wz); return faced.T1[(int)Math.Round(v.X), (int)Math.Round(v.Y), (int)Math.Round(v.Z)]; }
+        Assert.InRange(at(34, 60, -38), 20, 45);
+        Assert.InRange(at(-34, 60, -38), 20, 45);
+        Assert.True(at(28, 40, -38) > 140, $"orbital fat {at(28, 40, -38)}");
+    }
+
+    [Fact]
     public void Rejects_unreasonable_options()
     {
         Assert.Throws<ArgumentException>(() => HeadPhantom.Generate(new PhantomOptions { VoxelSize = 0.1 }));
