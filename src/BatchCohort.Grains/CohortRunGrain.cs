@@ -305,11 +305,11 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         Exception? error = null;
         try
         {
+            // a phase boundary: the measuring phase's garbage (run-state snapshots, messages) is given back to the system
+            // before the group stage loads every result, so the two do not add up in this silo's peak (docs/cluster.md "Figures")
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             // the manifest as the client ran it (its --output/--export), blob demographics fetched into scratch; a blob
             // output: the manifest's copy in it, and the settings document (for the report's methods) pulled into staging
-            // a phase boundary: the measuring phase's garbage (run-state snapshots, messages) is given back to the system
-            // before the group stage loads every result, so the two do not add up in this silo's peak (docs/cluster.md "Memory")
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             var output = Output;
             await output.PullAsync(new[] { $"runs/settings-{s.SettingsHash[..Math.Min(16, s.SettingsHash.Length)]}.json" });
             await using var storage = await CohortStorage.OpenAsync(await RunManifestAsync(s, output.Staging), CancellationToken.None, pullState: false, fetchAtlas: false);
