@@ -52,6 +52,11 @@ set -e
 passed=$( (grep -E '^\s+Passed:\s+[0-9]+' "$log" || true) | awk '{s+=$2} END {print s+0}' || true)
 failed=$( (grep -E '^\s+Failed:\s+[0-9]+' "$log" || true) | awk '{s+=$2} END {print s+0}' || true)
 skipped=$( (grep -E '^\s+Skipped:\s+[0-9]+' "$log" || true) | awk '{s+=$2} END {print s+0}' || true)
+if [ "$failed" != "0" ] || [ "$rc" != "0" ]; then
+  # CI keeps only the end of the output: name every failed test again here, with the first lines of its message
+  echo "test.sh: failed tests:"
+  (grep -E -A6 '^\s+Failed [A-Za-z]' "$log" || true) | cut -c1-400 | head -80
+fi
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit "$rc"
