@@ -1,3 +1,4 @@
 using BatchCohort.Cli;
 
+NativeHeap.LimitArenas();
 return await CliApp.RunAsync(args);

@@ -167,6 +167,9 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
 
     public Task<HostMemory> GetHostMemory()
     {
+        // the process figures first: measuring the state below makes a copy of it, which must not count in the peak
+        using var p = System.Diagnostics.Process.GetCurrentProcess();
+        long workingSet = p.WorkingSet64, peak = p.PeakWorkingSet64;
         long stateJson = 0, stateManaged = 0;
         int subjects = 0;
         if (State is { } s)
@@ -184,10 +187,9 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
             stateManaged = Math.Max(0, after - before);
         }
         long managed = GC.GetTotalMemory(forceFullCollection: true);
-        using var p = System.Diagnostics.Process.GetCurrentProcess();
         var info = GC.GetGCMemoryInfo();
         int activations = _services.GetService<Orleans.Runtime.IActivationWorkingSet>()?.Count ?? -1;
-        return Task.FromResult(new HostMemory(_silo, p.WorkingSet64, p.PeakWorkingSet64, managed, info.TotalCommittedBytes,
+        return Task.FromResult(new HostMemory(_silo, workingSet, peak, managed, info.TotalCommittedBytes,
             subjects, stateJson, stateManaged, activations));
     }
 

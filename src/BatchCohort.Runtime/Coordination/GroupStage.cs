@@ -38,15 +38,20 @@ public static class GroupStage
         var groupDir = Path.Combine(m.OutputDirectory, "group");
         Directory.CreateDirectory(groupDir);
 
-        // 1. the measures table, one row per done subject
-        var results = new List<ResultRecord>();
+        // 1. the measures table, one row per done subject, built as the records are read: each record is let go once its
+        // values are in the table (10,000 records held together, then copied into rows, were most of a large cohort's
+        // group-stage memory); what later steps need of a subject is kept in a small record
+        var results = new List<MeasuredSubject>();
+        var builder = new MeasuresTableBuilder();
         foreach (var s in state.Subjects.Where(s => s.Status == SubjectStatus.Done).OrderBy(s => s.Id, StringComparer.Ordinal))
         {
             var r = loadResult is not null ? loadResult(s) : ResultStore.TryLoadValid(ResultStore.ResultPath(m.OutputDirectory, s.Label), s.CacheKey);
             if (r is null) { notes.Add($"{s.Id}: its result record is missing or changed since it was measured; left out (run again to re-measure)"); continue; }
-            results.Add(r);
+            builder.Add(r);
+            results.Add(new MeasuredSubject(r.SubjectId, r.SubjectLabel, r.Files.GetValueOrDefault("qc")));
         }
-        var measures = MeasuresTable(results);
+        var measures = builder.Build();
+        PhaseBoundary(results.Count);
 
         // 2. demographics and the grouping variable
         var table = measures;
@@ -137,10 +142,11 @@ public static class GroupStage
             }
         }
         var reportPath = Path.Combine(groupDir, "report.html");
+        PhaseBoundary(results.Count);
         var flaggedIds = flaggedRows.Select(q => q.SubjectId).ToHashSet(StringComparer.Ordinal);
-        var thumbs = results.Where(r => r.Files.ContainsKey("qc"))
+        var thumbs = results.Where(r => r.QcFile is not null)
             .OrderBy(r => flaggedIds.Contains(r.SubjectId) ? 0 : 1)
-            .Select(r => new QcThumbnail(r.SubjectId, Path.GetRelativePath(groupDir, Path.Combine(ResultStore.SubjectDirectory(m.OutputDirectory, r.SubjectLabel), r.Files["qc"])).Replace('\\', '/')))
+            .Select(r => new QcThumbnail(r.SubjectId, Path.GetRelativePath(groupDir, Path.Combine(ResultStore.SubjectDirectory(m.OutputDirectory, r.SubjectLabel), r.QcFile!)).Replace('\\', '/')))
             .ToList();
         var thumbById = thumbs.ToDictionary(t => t.SubjectId, t => t.PngPath, StringComparer.Ordinal);
         var flagged = flaggedRows.Select(q => new FlaggedSubject(q.SubjectId, q.Reasons, m.ExcludeFlagged, thumbById.GetValueOrDefault(q.SubjectId))).ToList();
@@ -199,21 +205,73 @@ public static class GroupStage
         }
     }
 
+    /// <summary>A large cohort's group stage gives its garbage back between steps: the records read to build the
+    /// measures table, then the tables and statistics written, are megabytes that the collector would otherwise keep
+    /// committed while the next step allocates as much again (the peak of the silo that hosts a run's coordinator,
+    /// docs/cluster.md "Figures"). Below <see cref="PhaseBoundarySubjects"/> subjects a collection costs more than it returns.</summary>
+    private static void PhaseBoundary(int subjects)
+    {
+        if (subjects >= PhaseBoundarySubjects)
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
+
+    private const int PhaseBoundarySubjects = 1000;
+
+    /// <summary>What the group stage keeps of a measured subject once its values are in the measures table.</summary>
+    private sealed record MeasuredSubject(string SubjectId, string SubjectLabel, string? QcFile);
+
     /// <summary>The per-subject measures as a table: participant_id (BIDS form, "sub-&lt;label&gt;"), then measures (first-seen order), then text labels.</summary>
     public static Table MeasuresTable(IReadOnlyList<ResultRecord> results)
     {
-        var rows = results.Select(r =>
+        var b = new MeasuresTableBuilder();
+        foreach (var r in results) b.Add(r);
+        return b.Build();
+    }
+
+    /// <summary>Builds <see cref="MeasuresTable"/> a record at a time, without holding the records: a column per name in
+    /// the order names are first seen (participant_id, each record's measures, then its labels; a label named like a
+    /// measure of the same record replaces it), missing values null; a measure that is null for every subject is still numeric.</summary>
+    public sealed class MeasuresTableBuilder
+    {
+        private readonly List<string> _order = new();
+        private readonly Dictionary<string, List<object?>> _columns = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _measureNames = new(StringComparer.Ordinal);
+        private int _rows;
+
+        public void Add(ResultRecord r)
         {
-            var d = new Dictionary<string, object?>(StringComparer.Ordinal) { [IdColumn] = ParticipantId(r.SubjectLabel) };
-            foreach (var kv in r.Measures) d[kv.Key] = kv.Value;
-            foreach (var kv in r.Labels) d[kv.Key] = kv.Value;
-            return (IReadOnlyDictionary<string, object?>)d;
-        }).ToList();
-        if (rows.Count == 0) return new Table(new StringColumn(IdColumn, Array.Empty<string?>()));
-        var t = Table.FromRows(rows);
-        // a measure that is null for every subject must still be numeric
-        return new Table(t.Columns.Select(c => c.Name != IdColumn && c.Type == ColumnType.String && c.NullCount == c.Length && results.Any(r => r.Measures.ContainsKey(c.Name))
-            ? Column.CreateEmpty(c.Name, ColumnType.Double, c.Length) : c));
+            Put(IdColumn, ParticipantId(r.SubjectLabel));
+            foreach (var kv in r.Measures) { Put(kv.Key, kv.Value); _measureNames.Add(kv.Key); }
+            foreach (var kv in r.Labels) Put(kv.Key, kv.Value);
+            _rows++;
+        }
+
+        private void Put(string name, object? value)
+        {
+            if (!_columns.TryGetValue(name, out var values))
+            {
+                _columns[name] = values = new List<object?>();
+                _order.Add(name);
+            }
+            while (values.Count < _rows) values.Add(null);
+            if (values.Count == _rows) values.Add(value);
+            else values[_rows] = value;
+        }
+
+        public Table Build()
+        {
+            if (_rows == 0) return new Table(new StringColumn(IdColumn, Array.Empty<string?>()));
+            var columns = new List<Column>(_order.Count);
+            foreach (var name in _order)
+            {
+                var values = _columns[name];
+                while (values.Count < _rows) values.Add(null);
+                var c = Table.ColumnFromObjects(name, values);
+                columns.Add(name != IdColumn && c.Type == ColumnType.String && c.NullCount == c.Length && _measureNames.Contains(name)
+                    ? Column.CreateEmpty(name, ColumnType.Double, c.Length) : c);
+            }
+            return new Table(columns);
+        }
     }
 
     /// <summary>A demographics table: ids normalised like subject ids, columns renamed to their canonical names (only
