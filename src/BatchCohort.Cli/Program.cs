@@ -1,4 +1,5 @@
 using BatchCohort.Cli;
+using BatchCohort.Runtime;
 
 NativeHeap.LimitArenas();
 return await CliApp.RunAsync(args);

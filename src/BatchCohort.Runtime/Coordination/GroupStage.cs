@@ -207,12 +207,14 @@ public static class GroupStage
 
     /// <summary>A large cohort's group stage gives its garbage back between steps: the records read to build the
     /// measures table, then the tables and statistics written, are megabytes that the collector would otherwise keep
-    /// committed while the next step allocates as much again (the peak of the silo that hosts a run's coordinator,
+    /// committed while the next step allocates as much again, and the native memory the JIT used to compile the step's
+    /// code stays with the C library unless trimmed (the peak of the silo that hosts a run's coordinator,
     /// docs/cluster.md "Figures"). Below <see cref="PhaseBoundarySubjects"/> subjects a collection costs more than it returns.</summary>
     private static void PhaseBoundary(int subjects)
     {
-        if (subjects >= PhaseBoundarySubjects)
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        if (subjects < PhaseBoundarySubjects) return;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        NativeHeap.Trim();
     }
 
     private const int PhaseBoundarySubjects = 1000;
