@@ -309,8 +309,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         {
             // a phase boundary: the measuring phase's garbage (run-state snapshots, messages) is given back to the system
             // before the group stage loads every result, so the two do not add up in this silo's peak (docs/cluster.md "Figures")
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            NativeHeap.Trim();
+            NativeHeap.GiveBack();
             // the manifest as the client ran it (its --output/--export), blob demographics fetched into scratch; a blob
             // output: the manifest's copy in it, and the settings document (for the report's methods) pulled into staging
             var output = Output;
@@ -358,8 +357,7 @@ public sealed class CohortRunGrain : Grain, ICohortRunGrain
         await ListAsync();
         StopTimer();
         // a silo lives on after the run (the next night's, other runs): what the group stage used goes back to the system
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        NativeHeap.Trim();
+        NativeHeap.GiveBack();
     }
 
     /// <summary>The run's manifest as the client ran it: the output and exports of the command line, not only of

@@ -30,6 +30,15 @@ public static partial class NativeHeap
         catch (EntryPointNotFoundException) { }   // not glibc
     }
 
+    /// <summary>At the end of a phase that left much garbage (the measuring phase, a step of a large group stage, a whole
+    /// run in a silo that lives on): a full, compacting collection that decommits what the managed heap no longer uses,
+    /// then <see cref="Trim"/>.</summary>
+    public static void GiveBack()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        Trim();
+    }
+
     /// <summary>Gives the free memory of every arena back to the system (glibc's malloc_trim).</summary>
     public static void Trim()
     {

@@ -114,7 +114,7 @@ public static class RunMethods
     {
         var wanted = new (string Assembly, string Name)[]
         {
-            ("Orleans.Core", "Microsoft Orleans"), ("Orleans.Runtime", "Microsoft Orleans runtime"), ("MassTransit", "MassTransit"),
+            ("Orleans.Core", "Microsoft Orleans"), ("Orleans.Runtime", "Microsoft Orleans runtime"),
             ("Parquet", "Parquet.Net"), ("MathNet.Numerics", "Math.NET Numerics"),
         };
         var loaded = AppDomain.CurrentDomain.GetAssemblies();

@@ -212,9 +212,7 @@ public static class GroupStage
     /// docs/cluster.md "Figures"). Below <see cref="PhaseBoundarySubjects"/> subjects a collection costs more than it returns.</summary>
     private static void PhaseBoundary(int subjects)
     {
-        if (subjects < PhaseBoundarySubjects) return;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        NativeHeap.Trim();
+        if (subjects >= PhaseBoundarySubjects) NativeHeap.GiveBack();
     }
 
     private const int PhaseBoundarySubjects = 1000;
