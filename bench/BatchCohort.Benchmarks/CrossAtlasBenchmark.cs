@@ -13,7 +13,7 @@ namespace BatchCohort.Benchmarks;
 /// Cross-atlas agreement and non-circular accuracy (issue 12): real heads (ch2, the ITK KmeansTest subject) and
 /// synthetic subjects made from one atlas, each measured with both atlases (Colin27 and the phantom). Prints ICV,
 /// brain (GM+WM) and brain mask per atlas, the between-atlas differences and, where a truth exists, the errors.
-/// usage: crossatlas [--synth N] [--real-only] [--synth-only] | --oasis [--synth N] [--seed S] [--mm 2] [--las] [--measure] [--face] | --elastix
+/// usage: crossatlas [--synth N] [--first-pass-margin MM] [--real-only] [--synth-only] | --oasis [--synth N] [--seed S] [--mm 2] [--las] [--measure] [--face] | --elastix
 /// </summary>
 public sealed class CrossAtlasBenchmark : IBenchmark
 {
@@ -27,7 +27,7 @@ public sealed class CrossAtlasBenchmark : IBenchmark
         if (si >= 0 && si + 1 < args.Length) nSynth = int.Parse(args[si + 1], CultureInfo.InvariantCulture);
         double Arg(string name, double def) { int k = Array.IndexOf(args, name); return k >= 0 && k + 1 < args.Length ? double.Parse(args[k + 1], CultureInfo.InvariantCulture) : def; }
         var settings = new PipelineSettings();
-        settings = settings with { IcvSearchMm = Arg("--search", settings.IcvSearchMm), IcvShellMm = Arg("--shell", settings.IcvShellMm), Brain = settings.Brain with { OpeningMm = Arg("--open", settings.Brain.OpeningMm) } };
+        settings = settings with { IcvSearchMm = Arg("--search", settings.IcvSearchMm), IcvShellMm = Arg("--shell", settings.IcvShellMm), FirstPassMarginMm = Arg("--first-pass-margin", settings.FirstPassMarginMm), Brain = settings.Brain with { OpeningMm = Arg("--open", settings.Brain.OpeningMm) } };
         var colin = AtlasLibrary.Colin27();
         var phantom = AtlasLibrary.Phantom(new PhantomOptions { Face = args.Contains("--face") }); // --face: the phantom with a face (issue 12)
         var atlases = new[] { colin, phantom };
@@ -45,6 +45,14 @@ public sealed class CrossAtlasBenchmark : IBenchmark
                 var sw = Stopwatch.StartNew();
                 var r = SubjectPipeline.Run(name, image, a, settings);
                 res[a.Name] = r;
+                if (Environment.GetEnvironmentVariable("BATCHCOHORT_XA_DUMP") is string dump && r.Success)   // masks for inspection
+                {
+                    var tag = Path.Combine(dump, name.Replace(':', '_') + "_" + a.Name);
+                    VolumeFile.Write(r.Subject!, tag + "_t1.nii.gz");
+                    VolumeFile.Write(r.Intracranial!.ToVolume(), tag + "_icv.nii.gz");
+                    VolumeFile.Write(r.Brain!.ToVolume(), tag + "_brain.nii.gz");
+                    VolumeFile.Write(new Volume(r.Subject!.Shape, r.Tissue!.Select(b => (float)b).ToArray(), r.Subject.Affine, r.Subject.Spacing), tag + "_dseg.nii.gz");
+                }
                 if (!r.Success) { Console.WriteLine(F($"{name,-22} {a.Name,-8} FAILED at {r.FailedStep}: {r.FailureReason}")); continue; }
                 var m = r.Measures!;
                 double maskMl = r.Brain!.VolumeMl();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BatchCohort.Neuro.Atlases;
 using BatchCohort.Imaging.Formats;
 using BatchCohort.Neuro.Measurement;
+using BatchCohort.Imaging.Processing.Distance;
 using BatchCohort.Imaging.Processing.Geometry;
 using BatchCohort.Imaging.Processing.Morphology;
 using BatchCohort.Imaging.Processing.Similarity;
@@ -92,14 +93,21 @@ public static class SubjectPipeline
         {
             // Pass 1: tissues inside the atlas ICV carried over → a first brain envelope. No spatial priors here: this
             // envelope seeds the subject's own ICV, which the image decides (with priors in this pass too, the ch2 @ 2 mm
-            // cross-atlas ICV difference grew from 3.1 to 3.3 %; docs/pipeline.md, "Tissue priors").
-            var firstRegion = icvProp.And(head);
+            // cross-atlas ICV difference grew from 3.1 to 3.3 %; docs/pipeline.md, "Tissue priors"). Optionally
+            // (firstPassMarginMm > 0, off by default) the region is widened, as an affine across anatomies can carry an ICV
+            // 10–20 % too small; brain found where the atlas does not vouch for it must then be bulk (FirstPassOpeningMm)
+            // unless it lies deep in the head (FirstPassTrustedDepthMm), so the brain does not run through a thin temporal
+            // bone into the scalp muscles.
+            var searchZone = BinaryMorphology.BinaryDilation(icvProp, settings.IcvSearchMm);
+            var firstRegion = (settings.FirstPassMarginMm <= 0 ? icvProp
+                : settings.FirstPassMarginMm == settings.IcvSearchMm ? searchZone
+                : BinaryMorphology.BinaryDilation(icvProp, settings.FirstPassMarginMm)).And(head);
             var first = TissueClassifier.Classify(subject, firstRegion, settings.Tissue);
-            var firstBrain = BrainSegmentation.Segment(first, firstRegion, settings.Brain, brainProp);
+            var trusted = settings.FirstPassMarginMm > 0 ? TrustedRegion(icvProp, head, FirstPassTrustedDepthMm) : null;
+            var firstBrain = BrainSegmentation.Segment(first, firstRegion, settings.Brain, brainProp, trusted, FirstPassOpeningMm);
             // The subject's own intracranial space, found in its image outward from its own brain (the dark CSF /
             // inner-table band up to the bright diploë or scalp). The atlas ICV carried over only bounds the search,
             // widely dilated, so an affine that cannot place a boundary across anatomies does not decide it.
-            var searchZone = BinaryMorphology.BinaryDilation(icvProp, settings.IcvSearchMm);
             icv = IntracranialBoundary.FromImage(subject, firstBrain.Envelope, searchZone, settings.IcvShellMm, float.NaN);
             // Pass 2: tissues and brain inside the subject's own ICV; everything in the ICV that is not brain is CSF.
             // Spatial tissue priors (tissue.priorWeight > 0): the atlas's tissue classes, smoothed, carried by the affine.
@@ -177,6 +185,26 @@ public static class SubjectPipeline
             PipelineVersion = Version,
         };
         return SubjectResult.Succeeded(subjectId, measures, subject, reorient, head, icv, brain.Envelope, dseg, atlasToSubject, T());
+    }
+
+    /// <summary>With <see cref="PipelineSettings.FirstPassMarginMm"/> &gt; 0: brain found in the first pass where it is
+    /// not trusted must survive an opening of this radius (mm): bulk brain that the carried ICV cut off survives it, a
+    /// bridge through a thin temporal bone into the temporalis does not.</summary>
+    public const double FirstPassOpeningMm = 5;
+    /// <summary>Depth (mm) below the head's surface beyond which the first pass trusts brain whatever the atlas says.</summary>
+    public const double FirstPassTrustedDepthMm = 10;
+
+    /// <summary>Where the first pass trusts brain without proof of bulk: the atlas ICV carried over, and every head voxel
+    /// at least <paramref name="depthMm"/> below the head's surface (Euclidean distance to the nearest non-head voxel).</summary>
+    internal static Mask TrustedRegion(Mask icvCarried, Mask head, double depthMm)
+    {
+        var td = (byte[])icvCarried.Data.Clone();
+        if (depthMm > 0 && head.CountNonZero() < head.Shape.Count)
+        {
+            var depth = DistanceTransforms.DistanceTransformEdt(head).Data;
+            for (int i = 0; i < td.Length; i++) if (depth[i] >= depthMm) td[i] = 1;
+        }
+        return icvCarried.WithData(td);
     }
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Atlas, Mask> WhiteMatter = new();

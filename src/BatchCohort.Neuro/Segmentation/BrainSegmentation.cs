@@ -35,7 +35,10 @@ public static class BrainSegmentation
 {
     /// <param name="guide">Optional: the atlas brain carried to the subject. It decides only which components of the opened
     /// grey + white matter are brain (besides the largest), never where a boundary lies.</param>
-    public static BrainMasks Segment(TissueClassification tissue, Mask icv, BrainSegmentationSettings? settings = null, Mask? guide = null)
+    /// <param name="trusted">Optional: where brain is taken on the usual opening; elsewhere it must also survive an opening
+    /// of <paramref name="untrustedOpeningMm"/> (bulk brain does, a bridge into the scalp does not).</param>
+    public static BrainMasks Segment(TissueClassification tissue, Mask icv, BrainSegmentationSettings? settings = null, Mask? guide = null,
+        Mask? trusted = null, double untrustedOpeningMm = 0)
     {
         ArgumentNullException.ThrowIfNull(tissue);
         ArgumentNullException.ThrowIfNull(icv);
@@ -48,6 +51,12 @@ public static class BrainSegmentation
         if (brain.IsEmpty()) throw new ArgumentException("no grey or white matter inside the intracranial mask", nameof(tissue));
         var core = settings.OpeningMm > 0 ? BinaryMorphology.BinaryOpening(brain, settings.OpeningMm) : brain;
         if (core.IsEmpty()) core = brain;
+        if (trusted is not null && untrustedOpeningMm > 0)
+        {
+            var strong = BinaryMorphology.BinaryOpening(brain, untrustedOpeningMm);
+            core = core.And(trusted.Or(strong));
+            if (core.IsEmpty()) core = brain;
+        }
         var main = guide is null ? Labeling.LargestComponent(core, 6) : GuidedComponents(core, guide, settings);
         // Give back the voxels the opening shaved off the kept component's surface (they are brain, not bridges).
         // (a dilation as deep as the opening's ball, inside grey + white: thin gyral crowns come back, while tissue
