@@ -13,7 +13,7 @@ namespace BatchCohort.Benchmarks;
 /// Cross-atlas agreement and non-circular accuracy (issue 12): real heads (ch2, the ITK KmeansTest subject) and
 /// synthetic subjects made from one atlas, each measured with both atlases (Colin27 and the phantom). Prints ICV,
 /// brain (GM+WM) and brain mask per atlas, the between-atlas differences and, where a truth exists, the errors.
-/// usage: crossatlas [--synth N] [--first-pass-margin MM] [--real-only] [--synth-only] | --oasis [--synth N] [--seed S] [--mm 2] [--las] [--measure] [--face] | --elastix
+/// usage: crossatlas [--synth N] [--first-pass-margin MM] [--real-only] [--synth-only] | --oasis [--synth N] [--seed S] [--mm 2] [--las] [--measure] [--no-face] [--defaced] | --elastix
 /// </summary>
 public sealed class CrossAtlasBenchmark : IBenchmark
 {
@@ -29,8 +29,11 @@ public sealed class CrossAtlasBenchmark : IBenchmark
         var settings = new PipelineSettings();
         settings = settings with { IcvSearchMm = Arg("--search", settings.IcvSearchMm), IcvShellMm = Arg("--shell", settings.IcvShellMm), FirstPassMarginMm = Arg("--first-pass-margin", settings.FirstPassMarginMm), Brain = settings.Brain with { OpeningMm = Arg("--open", settings.Brain.OpeningMm) } };
         var colin = AtlasLibrary.Colin27();
-        var phantom = AtlasLibrary.Phantom(new PhantomOptions { Face = args.Contains("--face") }); // --face: the phantom with a face (issue 12)
+        // --no-face: the phantom without its face (before pipeline 0.5.0), as atlas and as the source of synthetic subjects;
+        // --defaced: the atlas keeps its face, the subjects made from the phantom have none (a defaced cohort)
+        var phantom = AtlasLibrary.Phantom(new PhantomOptions { Face = !args.Contains("--no-face") });
         var atlases = new[] { colin, phantom };
+        var sources = new[] { colin, args.Contains("--defaced") ? AtlasLibrary.Phantom(new PhantomOptions { Face = false }) : phantom };
         var worst = new List<(string Case, double Icv, double Brain, double Mask)>();
         var errs = new List<(string Case, string Atlas, double Icv, double Brain)>();
 
@@ -108,6 +111,13 @@ public sealed class CrossAtlasBenchmark : IBenchmark
                         if (args.Contains("--measure"))
                         {
                             var pr = SubjectPipeline.Run(plan.Id, v, a, settings);
+                            if (Environment.GetEnvironmentVariable("BATCHCOHORT_XA_DUMP") is string dump && pr.Success)   // masks for inspection
+                            {
+                                var tag = Path.Combine(dump, src.Name + "_" + plan.Id + "_" + a.Name);
+                                VolumeFile.Write(pr.Subject!, tag + "_t1.nii.gz");
+                                VolumeFile.Write(pr.Intracranial!.ToVolume(), tag + "_icv.nii.gz");
+                                VolumeFile.Write(pr.Brain!.ToVolume(), tag + "_brain.nii.gz");
+                            }
                             Console.WriteLine(pr.Success ? F($"   pipeline: ICV {pr.Measures!.IcvMl:F1}/{s.Truth.IntracranialMl:F1} brain {pr.Measures.BrainMl:F1}/{s.Truth.BrainMl:F1} head {pr.Measures.HeadMl:F0} carriedIcv {(pr.Intracranial!.VolumeMl()):F0} flags [{pr.Measures.QcFlags}]") : "   pipeline failed: " + pr.FailureReason);
                         }
                     }
@@ -125,7 +135,7 @@ public sealed class CrossAtlasBenchmark : IBenchmark
         }
         if (!args.Contains("--real-only"))
         {
-            foreach (var src in atlases)
+            foreach (var src in sources)
             {
                 var o = new SynthOptions { Subjects = nSynth, Seed = 12 };
                 var plans = CohortSynthesizer.Plan(src, o);

@@ -20,14 +20,11 @@ public sealed record PipelineSettings
     /// <summary>How far (mm) outside the subject's brain the dark CSF/inner-table band is searched (wider than the
     /// atlas's 5 mm: atrophy widens the CSF band).</summary>
     public double IcvShellMm { get; init; } = 8;
-    /// <summary>How far (mm) beyond the atlas ICV carried over the first tissue pass looks for the brain; 0 (default):
-    /// only inside it. Across anatomies the affine's scale can be 10–20 % off, and a carried ICV that is too small cuts the
-    /// brain it seeds. Off by default: at 1 mm it brings the two atlases together, on the 2 mm non-circular CI cohort it
-    /// overshoots (docs/pipeline.md, "Widening the first pass"). Brain found there is kept only where it is bulk or deep
-    /// in the head (<see cref="SubjectPipeline.FirstPassOpeningMm"/>, <see cref="SubjectPipeline.FirstPassTrustedDepthMm"/>).
-    /// Left out of the settings' JSON (and so of the cache key) while 0.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public double FirstPassMarginMm { get; init; }
+    /// <summary>How far (mm) beyond the atlas ICV carried over the first tissue pass looks for the brain (pipeline 0.5.0;
+    /// 0: only inside it, as 0.4.0 did). Across anatomies the affine's scale can be 10–20 % off, and a carried ICV that is
+    /// too small cut the brain it seeded. Brain found beyond the carried ICV is kept only where it is bulk
+    /// (<see cref="SubjectPipeline.FirstPassOpeningMm"/>): docs/pipeline.md, "Widening the first pass".</summary>
+    public double FirstPassMarginMm { get; init; } = 12;
     /// <summary>Fraction of the atlas intracranial space (carried over) that must lie inside the image (loose: across
     /// anatomies the affine's scale can be off by 20 %, so the image's own ICV is checked against the edge as well).</summary>
     public double MinIcvInView { get; init; } = 0.8;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using BatchCohort.Neuro.Atlases;
 using BatchCohort.Imaging.Formats;
 using BatchCohort.Neuro.Measurement;
-using BatchCohort.Imaging.Processing.Distance;
 using BatchCohort.Imaging.Processing.Geometry;
 using BatchCohort.Imaging.Processing.Morphology;
 using BatchCohort.Imaging.Processing.Similarity;
@@ -21,7 +20,7 @@ namespace BatchCohort.Neuro.Pipeline;
 public static class SubjectPipeline
 {
     /// <summary>Pipeline version: part of every cache key and of dataset_description.json. Bump when numbers change.</summary>
-    public const string Version = "0.4.0";
+    public const string Version = "0.5.0";
 
     /// <summary>Loads NIfTI, Analyze or a DICOM file/folder and runs the pipeline. Unreadable input is a failed result.</summary>
     public static SubjectResult Run(string subjectId, string inputPath, Atlas atlas, PipelineSettings? settings = null)
@@ -72,7 +71,7 @@ public static class SubjectPipeline
         // --- registration ------------------------------------------------------------------------------------------
         var reg = AtlasRegistration.Register(subject, atlas, settings);
         tReg = sw.Elapsed.TotalSeconds;
-        if (!reg.Success) return SubjectResult.Failed(subjectId, "register", reg.FailureReason!, T());
+        if (!reg.Success) return SubjectResult.Failed(subjectId, "register", reg.FailureReason! + HeadCutHint(head), T());
         var atlasToSubject = reg.AtlasToSubject;
 
         // --- segmentation -------------------------------------------------------------------------------------------
@@ -91,20 +90,19 @@ public static class SubjectPipeline
         Mask icv;
         try
         {
-            // Pass 1: tissues inside the atlas ICV carried over → a first brain envelope. No spatial priors here: this
-            // envelope seeds the subject's own ICV, which the image decides (with priors in this pass too, the ch2 @ 2 mm
-            // cross-atlas ICV difference grew from 3.1 to 3.3 %; docs/pipeline.md, "Tissue priors"). Optionally
-            // (firstPassMarginMm > 0, off by default) the region is widened, as an affine across anatomies can carry an ICV
-            // 10–20 % too small; brain found where the atlas does not vouch for it must then be bulk (FirstPassOpeningMm)
-            // unless it lies deep in the head (FirstPassTrustedDepthMm), so the brain does not run through a thin temporal
-            // bone into the scalp muscles.
+            // Pass 1: tissues inside the atlas ICV carried over, widened by firstPassMarginMm (pipeline 0.5.0: an affine
+            // across anatomies can carry an ICV 10–20 % too small, which cut the brain it seeds) → a first brain envelope.
+            // Brain beyond the carried ICV must be bulk (FirstPassOpeningMm), so the brain does not run through a thin
+            // temporal bone into the scalp muscles. No spatial priors here: this envelope seeds the subject's own ICV, which
+            // the image decides (with priors in this pass too, the ch2 @ 2 mm cross-atlas ICV difference grew from 3.1 to
+            // 3.3 %; docs/pipeline.md, "Tissue priors").
             var searchZone = BinaryMorphology.BinaryDilation(icvProp, settings.IcvSearchMm);
             var firstRegion = (settings.FirstPassMarginMm <= 0 ? icvProp
                 : settings.FirstPassMarginMm == settings.IcvSearchMm ? searchZone
                 : BinaryMorphology.BinaryDilation(icvProp, settings.FirstPassMarginMm)).And(head);
             var first = TissueClassifier.Classify(subject, firstRegion, settings.Tissue);
-            var trusted = settings.FirstPassMarginMm > 0 ? TrustedRegion(icvProp, head, FirstPassTrustedDepthMm) : null;
-            var firstBrain = BrainSegmentation.Segment(first, firstRegion, settings.Brain, brainProp, trusted, FirstPassOpeningMm);
+            var firstBrain = BrainSegmentation.Segment(first, firstRegion, settings.Brain, brainProp,
+                settings.FirstPassMarginMm > 0 ? icvProp : null, FirstPassOpeningMm);
             // The subject's own intracranial space, found in its image outward from its own brain (the dark CSF /
             // inner-table band up to the bright diploë or scalp). The atlas ICV carried over only bounds the search,
             // widely dilated, so an affine that cannot place a boundary across anatomies does not decide it.
@@ -187,25 +185,42 @@ public static class SubjectPipeline
         return SubjectResult.Succeeded(subjectId, measures, subject, reorient, head, icv, brain.Envelope, dseg, atlasToSubject, T());
     }
 
-    /// <summary>With <see cref="PipelineSettings.FirstPassMarginMm"/> &gt; 0: brain found in the first pass where it is
-    /// not trusted must survive an opening of this radius (mm): bulk brain that the carried ICV cut off survives it, a
-    /// bridge through a thin temporal bone into the temporalis does not.</summary>
-    public const double FirstPassOpeningMm = 5;
-    /// <summary>Depth (mm) below the head's surface beyond which the first pass trusts brain whatever the atlas says.</summary>
-    public const double FirstPassTrustedDepthMm = 10;
+    /// <summary>Smallest area (mm²) of head on one image edge (the inferior edge, where the neck leaves every head image,
+    /// aside) that <see cref="HeadCutHint"/> reports.</summary>
+    internal const double HeadCutHintMm2 = 2000;
 
-    /// <summary>Where the first pass trusts brain without proof of bulk: the atlas ICV carried over, and every head voxel
-    /// at least <paramref name="depthMm"/> below the head's surface (Euclidean distance to the nearest non-head voxel).</summary>
-    internal static Mask TrustedRegion(Mask icvCarried, Mask head, double depthMm)
+    /// <summary>When a registration fails on a head that the field of view cuts (half a head gives an implausible affine
+    /// rather than a field-of-view failure), the reason says so: "" or "; the head is cut by the image's left edge over
+    /// 9000 mm²: partly outside the field of view?". The inferior edge is not counted (necks are always cut there).</summary>
+    internal static string HeadCutHint(Mask headRas)
     {
-        var td = (byte[])icvCarried.Data.Clone();
-        if (depthMm > 0 && head.CountNonZero() < head.Shape.Count)
-        {
-            var depth = DistanceTransforms.DistanceTransformEdt(head).Data;
-            for (int i = 0; i < td.Length; i++) if (depth[i] >= depthMm) td[i] = 1;
-        }
-        return icvCarried.WithData(td);
+        var s = headRas.Shape;
+        var sp = headRas.Spacing;
+        var names = new[] { "left", "right", "posterior", "anterior", "inferior", "superior" };
+        var area = new double[6];
+        var d = headRas.Data;
+        for (int z = 0; z < s.Z; z++)
+            for (int y = 0; y < s.Y; y++)
+                for (int x = 0; x < s.X; x++)
+                {
+                    if (d[s.Index(x, y, z)] == 0) continue;
+                    if (x == 0) area[0] += sp.Y * sp.Z;
+                    if (x == s.X - 1) area[1] += sp.Y * sp.Z;
+                    if (y == 0) area[2] += sp.X * sp.Z;
+                    if (y == s.Y - 1) area[3] += sp.X * sp.Z;
+                    if (z == s.Z - 1) area[5] += sp.X * sp.Y;
+                }
+        int worst = 0;
+        for (int k = 1; k < 6; k++) if (area[k] > area[worst]) worst = k;
+        return area[worst] >= HeadCutHintMm2
+            ? FormattableString.Invariant($"; the head is cut by the image's {names[worst]} edge over {area[worst]:F0} mm²: partly outside the field of view?")
+            : "";
     }
+
+    /// <summary>Brain found in the first pass beyond the atlas ICV carried over (<see cref="PipelineSettings.FirstPassMarginMm"/>)
+    /// must survive an opening of this radius (mm): bulk brain that the carried ICV cut off survives it, a bridge through a
+    /// thin temporal bone into the temporalis does not (a 2 mm opening left 57 mL of ch2's temporalis in the brain).</summary>
+    public const double FirstPassOpeningMm = 5;
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Atlas, Mask> WhiteMatter = new();
 

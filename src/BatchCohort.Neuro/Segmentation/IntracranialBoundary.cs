@@ -6,7 +6,7 @@ namespace BatchCohort.Neuro.Segmentation;
 
 /// <summary>
 /// The intracranial space found in a T1 image outward from its brain, by one definition used for subjects and for the
-/// derivation of an atlas's ICV alike (pipeline 0.4.0):
+/// derivation of an atlas's ICV alike (pipeline 0.4.0; the band kept inside the sealed head since 0.5.0):
 /// <list type="number">
 /// <item>the brain envelope, closed by <see cref="ClosingMm"/> and filled, is the seed;</item>
 /// <item>the <b>dark band</b> around it: voxels at most <c>maxMm</c> from the envelope (and inside the search zone) no
@@ -26,6 +26,13 @@ public static class IntracranialBoundary
 {
     /// <summary>Closing radius (mm) that seals the brain envelope's fissures before the band is searched.</summary>
     public const double ClosingMm = 4;
+
+    /// <summary>Closing radius (mm) that seals the head mask before it bounds the dark band (pipeline 0.5.0). Where the
+    /// band reached the air (a brain envelope near a thin skull base or a 2 mm-blurred skull), the air's voxels pulled
+    /// the band's bone level down (on a 2 mm phantom-made subject from 90 to 61), the CSF/bone midpoint with it, and
+    /// the ICV grew into the skull (+8 %). Air is never intracranial, so it is no longer part of the band. 5 mm leaves
+    /// Colin27's own derivation unchanged (its band is the same voxel for voxel).</summary>
+    public const double SealMm = 5;
 
     /// <summary>The result with the thresholds it used (for notes and QC).</summary>
     public sealed record Result(Mask Icv, float DarkThreshold, float CsfLevel, float BoneLevel)
@@ -60,9 +67,13 @@ public static class IntracranialBoundary
             darkThreshold = Thresholds.Otsu(vals.ToArray());
         }
         // 1. the dark band (CSF + bone) grown from the brain
+        //    (never out into the air around the head: the head mask, sealed by a closing of SealMm so pinholes in a thin
+        //    skull do not let the air in, bounds it)
+        var hm = HeadSegmentation.HeadMask(subject);
+        var inHead = BinaryMorphology.BinaryFillHoles(BinaryMorphology.BinaryClosing(hm, SealMm).Or(hm)).Data;
         var passable = new byte[d.Length];
         for (int i = 0; i < d.Length; i++)
-            passable[i] = (byte)(b1.Data[i] != 0 || (sd[i] != 0 && d[i] <= darkThreshold) ? 1 : 0);
+            passable[i] = (byte)(b1.Data[i] != 0 || (sd[i] != 0 && d[i] <= darkThreshold && inHead[i] != 0) ? 1 : 0);
         var band = BinaryMorphology.BinaryDilationToConvergence(b1, StructuringElement.Neighbourhood6, b1.WithData(passable)).AndNot(b1);
         // 2. its two levels, CSF (brighter) and bone (darker): a two-centre k-means of the band's voxels that do not
         //    touch the brain (those are partial-volume grey matter, which would pull the CSF level up)

@@ -43,12 +43,12 @@ public sealed record PhantomOptions
     /// <summary>When false the cortex is not folded (a smooth ribbon): useful for analytic checks.</summary>
     public bool Folding { get; init; } = true;
     /// <summary>
-    /// Adds a face (eyes in fat-filled orbits, nose, nasal cavity and sinuses, facial bones, masseters, tongue) in front of
-    /// and below the braincase, outside the skull: the intracranial labels and the skull are the same either way. Off by
-    /// default: with it the phantom atlas registers Colin27-made subjects the right way round, but Colin27 measures
-    /// phantom-made subjects worse (docs/pipeline.md, the OASIS-layout cross-atlas section).
+    /// A face (eyes in fat-filled orbits, nose, nasal cavity and sinuses, facial bones, masseters, tongue) in front of
+    /// and below the braincase, outside the skull: the intracranial labels and the skull are the same either way. On by
+    /// default since pipeline 0.5.0: without it the phantom is almost front–back symmetric and, as an atlas, registers
+    /// real heads facing backwards or 1.2× too large (docs/pipeline.md, the OASIS-layout cross-atlas section).
     /// </summary>
-    public bool Face { get; init; }
+    public bool Face { get; init; } = true;
 
     internal void Validate()
     {

@@ -232,8 +232,9 @@ public class AtlasIndependenceTests
         var c = rc.Measures!; var p = rp.Measures!;
         double dI = p.IcvMl / c.IcvMl - 1, dB = p.BrainMl / c.BrainMl - 1, dM = rp.Brain!.VolumeMl() / rc.Brain!.VolumeMl() - 1;
         _out.WriteLine($"ch2 @2 mm: Colin27 ICV {c.IcvMl:F1} brain {c.BrainMl:F1} mask {rc.Brain.VolumeMl():F1}; phantom ICV {p.IcvMl:F1} brain {p.BrainMl:F1} mask {rp.Brain.VolumeMl():F1}; phantom vs Colin27: ICV {dI * 100:+0.0;-0.0}%, brain {dB * 100:+0.0;-0.0}%, mask {dM * 100:+0.0;-0.0}%; WM Dice with the atlas carried over: Colin27 {c.QcWhiteMatterDice:F2}, phantom {p.QcWhiteMatterDice:F2}; WM depth ratio Colin27 {c.QcWhiteMatterDepthRatio:F2}, phantom {p.QcWhiteMatterDepthRatio:F2}; flags [{c.QcFlags}] [{p.QcFlags}]");
-        // issue 12's target is 3 %; pipeline 0.4.0 measures +3.1 % (2026-12-02): missed by 0.1 %, guarded at 3.5 % (docs/pipeline.md)
-        Assert.True(Math.Abs(dI) <= 0.035, $"ICV differs by {dI * 100:F1}% between atlases");
+        // issue 12's targets (3 / 2 / 2 %). Pipeline 0.4.0 measured +3.1 / −1.7 / −0.2 % (ICV missed), 0.5.0 −1.6 / +0.6 /
+        // +0.5 % (2026-12-03; docs/pipeline.md)
+        Assert.True(Math.Abs(dI) <= 0.03, $"ICV differs by {dI * 100:F1}% between atlases");
         Assert.True(Math.Abs(dB) <= 0.02, $"brain differs by {dB * 100:F1}% between atlases");
         Assert.True(Math.Abs(dM) <= 0.02, $"brain mask differs by {dM * 100:F1}% between atlases");
     }

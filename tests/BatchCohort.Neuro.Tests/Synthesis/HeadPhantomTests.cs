@@ -117,8 +117,9 @@ public class HeadPhantomTests : IClassFixture<PhantomFixture>
     public void The_face_lies_outside_the_skull_and_changes_no_intracranial_label()
     {
         var opts = new PhantomOptions { VoxelSize = 2, PartialVolume = false };
-        var plain = HeadPhantom.Generate(opts);
+        var plain = HeadPhantom.Generate(opts with { Face = false });
         var faced = HeadPhantom.Generate(opts with { Face = true });
+        Assert.True(new PhantomOptions().Face, "the phantom has a face by default (pipeline 0.5.0)");
         // Every voxel whose label differs was air or soft tissue (scalp, neck) and is soft tissue now: the intracranial
         // labels and the skull are untouched, so the truth volumes are the same.
         int changed = 0;
