@@ -20,6 +20,17 @@ public sealed class CrossAtlasBenchmark : IBenchmark
     public string Name => "crossatlas";
     public string Description => "ch2, ITK subject and synthetic subjects measured with Colin27 and the phantom atlas: agreement and accuracy";
 
+    /// <summary>With BATCHCOHORT_XA_DUMP=DIR: a measured subject's T1, ICV, brain mask and tissue labels, for inspection.</summary>
+    private static void DumpMasks(string name, SubjectResult r)
+    {
+        if (Environment.GetEnvironmentVariable("BATCHCOHORT_XA_DUMP") is not string dir || !r.Success) return;
+        var tag = Path.Combine(dir, name);
+        VolumeFile.Write(r.Subject!, tag + "_t1.nii.gz");
+        VolumeFile.Write(r.Intracranial!.ToVolume(), tag + "_icv.nii.gz");
+        VolumeFile.Write(r.Brain!.ToVolume(), tag + "_brain.nii.gz");
+        VolumeFile.Write(new Volume(r.Subject!.Shape, r.Tissue!.Select(b => (float)b).ToArray(), r.Subject.Affine, r.Subject.Spacing), tag + "_dseg.nii.gz");
+    }
+
     public int Run(string[] args)
     {
         int nSynth = 3;
@@ -48,14 +59,7 @@ public sealed class CrossAtlasBenchmark : IBenchmark
                 var sw = Stopwatch.StartNew();
                 var r = SubjectPipeline.Run(name, image, a, settings);
                 res[a.Name] = r;
-                if (Environment.GetEnvironmentVariable("BATCHCOHORT_XA_DUMP") is string dump && r.Success)   // masks for inspection
-                {
-                    var tag = Path.Combine(dump, name.Replace(':', '_') + "_" + a.Name);
-                    VolumeFile.Write(r.Subject!, tag + "_t1.nii.gz");
-                    VolumeFile.Write(r.Intracranial!.ToVolume(), tag + "_icv.nii.gz");
-                    VolumeFile.Write(r.Brain!.ToVolume(), tag + "_brain.nii.gz");
-                    VolumeFile.Write(new Volume(r.Subject!.Shape, r.Tissue!.Select(b => (float)b).ToArray(), r.Subject.Affine, r.Subject.Spacing), tag + "_dseg.nii.gz");
-                }
+                DumpMasks(name.Replace(':', '_') + "_" + a.Name, r);
                 if (!r.Success) { Console.WriteLine(F($"{name,-22} {a.Name,-8} FAILED at {r.FailedStep}: {r.FailureReason}")); continue; }
                 var m = r.Measures!;
                 double maskMl = r.Brain!.VolumeMl();
@@ -111,13 +115,7 @@ public sealed class CrossAtlasBenchmark : IBenchmark
                         if (args.Contains("--measure"))
                         {
                             var pr = SubjectPipeline.Run(plan.Id, v, a, settings);
-                            if (Environment.GetEnvironmentVariable("BATCHCOHORT_XA_DUMP") is string dump && pr.Success)   // masks for inspection
-                            {
-                                var tag = Path.Combine(dump, src.Name + "_" + plan.Id + "_" + a.Name);
-                                VolumeFile.Write(pr.Subject!, tag + "_t1.nii.gz");
-                                VolumeFile.Write(pr.Intracranial!.ToVolume(), tag + "_icv.nii.gz");
-                                VolumeFile.Write(pr.Brain!.ToVolume(), tag + "_brain.nii.gz");
-                            }
+                            DumpMasks(src.Name + "_" + plan.Id + "_" + a.Name, pr);
                             Console.WriteLine(pr.Success ? F($"   pipeline: ICV {pr.Measures!.IcvMl:F1}/{s.Truth.IntracranialMl:F1} brain {pr.Measures.BrainMl:F1}/{s.Truth.BrainMl:F1} head {pr.Measures.HeadMl:F0} carriedIcv {(pr.Intracranial!.VolumeMl()):F0} flags [{pr.Measures.QcFlags}]") : "   pipeline failed: " + pr.FailureReason);
                         }
                     }

@@ -23,7 +23,7 @@ public sealed record PipelineSettings
     /// <summary>How far (mm) beyond the atlas ICV carried over the first tissue pass looks for the brain (pipeline 0.5.0;
     /// 0: only inside it, as 0.4.0 did). Across anatomies the affine's scale can be 10–20 % off, and a carried ICV that is
     /// too small cut the brain it seeded. Brain found beyond the carried ICV is kept only where it is bulk
-    /// (<see cref="SubjectPipeline.FirstPassOpeningMm"/>): docs/pipeline.md, "Widening the first pass".</summary>
+    /// (<see cref="SubjectPipeline.FirstPassOpeningMm"/>): docs/pipeline.md, "Pipeline 0.5.0".</summary>
     public double FirstPassMarginMm { get; init; } = 12;
     /// <summary>Fraction of the atlas intracranial space (carried over) that must lie inside the image (loose: across
     /// anatomies the affine's scale can be off by 20 %, so the image's own ICV is checked against the edge as well).</summary>

@@ -106,7 +106,7 @@ public static class SubjectPipeline
             // The subject's own intracranial space, found in its image outward from its own brain (the dark CSF /
             // inner-table band up to the bright diploë or scalp). The atlas ICV carried over only bounds the search,
             // widely dilated, so an affine that cannot place a boundary across anatomies does not decide it.
-            icv = IntracranialBoundary.FromImage(subject, firstBrain.Envelope, searchZone, settings.IcvShellMm, float.NaN);
+            icv = IntracranialBoundary.FromImage(subject, firstBrain.Envelope, searchZone, settings.IcvShellMm, float.NaN, head);
             // Pass 2: tissues and brain inside the subject's own ICV; everything in the ICV that is not brain is CSF.
             // Spatial tissue priors (tissue.priorWeight > 0): the atlas's tissue classes, smoothed, carried by the affine.
             var priors = settings.Tissue.PriorWeight > 0

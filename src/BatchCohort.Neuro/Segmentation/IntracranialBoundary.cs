@@ -44,10 +44,12 @@ public static class IntracranialBoundary
     /// <param name="searchZone">Where the boundary may lie (the atlas ICV carried over and dilated; for an atlas's own
     /// derivation, null: anywhere within <paramref name="maxMm"/>).</param>
     /// <param name="darkThreshold">Highest intensity that is "dark" (CSF or bone); NaN: Otsu's threshold of the shell.</param>
-    public static Mask FromImage(Volume subject, Mask brainEnvelope, Mask? searchZone, double maxMm, float darkThreshold) =>
-        Find(subject, brainEnvelope, searchZone, maxMm, darkThreshold).Icv;
+    /// <param name="headMask">The image's <see cref="HeadSegmentation.HeadMask"/> when the caller has it already; null:
+    /// computed here.</param>
+    public static Mask FromImage(Volume subject, Mask brainEnvelope, Mask? searchZone, double maxMm, float darkThreshold, Mask? headMask = null) =>
+        Find(subject, brainEnvelope, searchZone, maxMm, darkThreshold, headMask).Icv;
 
-    public static Result Find(Volume subject, Mask brainEnvelope, Mask? searchZone, double maxMm, float darkThreshold)
+    public static Result Find(Volume subject, Mask brainEnvelope, Mask? searchZone, double maxMm, float darkThreshold, Mask? headMask = null)
     {
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(brainEnvelope);
@@ -69,7 +71,7 @@ public static class IntracranialBoundary
         // 1. the dark band (CSF + bone) grown from the brain
         //    (never out into the air around the head: the head mask, sealed by a closing of SealMm so pinholes in a thin
         //    skull do not let the air in, bounds it)
-        var hm = HeadSegmentation.HeadMask(subject);
+        var hm = headMask ?? HeadSegmentation.HeadMask(subject);
         var inHead = BinaryMorphology.BinaryFillHoles(BinaryMorphology.BinaryClosing(hm, SealMm).Or(hm)).Data;
         var passable = new byte[d.Length];
         for (int i = 0; i < d.Length; i++)

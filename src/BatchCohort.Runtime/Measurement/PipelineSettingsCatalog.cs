@@ -23,7 +23,7 @@ public static class PipelineSettingsCatalog
             s => s.IcvSearchMm, (s, v) => s with { IcvSearchMm = v }),
         Num("icvShellMm", D.IcvShellMm, 0, 30, "How far (mm) outside the subject's brain the dark CSF / inner-table band is searched.",
             s => s.IcvShellMm, (s, v) => s with { IcvShellMm = v }),
-        Num("firstPassMarginMm", D.FirstPassMarginMm, 0, 30, "How far (mm) beyond the atlas ICV carried over the first tissue pass looks for the brain (brain found there must survive a 5 mm opening). 0: only inside it, as pipeline 0.4.0 (docs/pipeline.md, Widening the first pass).",
+        Num("firstPassMarginMm", D.FirstPassMarginMm, 0, 30, "How far (mm) beyond the atlas ICV carried over the first tissue pass looks for the brain (brain found there must survive a 5 mm opening). 0: only inside it, as pipeline 0.4.0 (docs/pipeline.md, Pipeline 0.5.0).",
             s => s.FirstPassMarginMm, (s, v) => s with { FirstPassMarginMm = v }),
         Num("minIcvInView", D.MinIcvInView, 0, 1, "Fraction of the atlas intracranial space (carried over) that must lie inside the image; less fails the subject (head outside the field of view).",
             s => s.MinIcvInView, (s, v) => s with { MinIcvInView = v }),
