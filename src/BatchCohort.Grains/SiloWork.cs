@@ -54,6 +54,20 @@ public sealed class SiloWork : IDisposable
 
     public Task<bool> WaitForChangeAsync(TimeSpan timeout, CancellationToken ct) => _changed.WaitAsync(timeout, ct);
 
+    /// <summary>Waits (up to <paramref name="timeout"/>) until no subject is in flight: once the work is cancelled, a
+    /// measurement stops at its next check, and one that had already finished writes its result; a silo that stops
+    /// waits for that, so a result is never written after the silo (or the embedded run) has returned.</summary>
+    public async Task<bool> WaitIdleAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (InFlight > 0)
+        {
+            if (DateTime.UtcNow >= until) return false;
+            await Task.Delay(20, ct);
+        }
+        return true;
+    }
+
     public CancellationToken TokenFor(string runId) =>
         _runs.GetOrAdd(runId, _ => CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token)).Token;
 

@@ -38,6 +38,13 @@ public sealed class SiloWorkLoop(IGrainFactory grains, SiloWork work, ILogger<Si
             try { await _loop.WaitAsync(TimeSpan.FromSeconds(5), ct); }
             catch (Exception e) when (e is TimeoutException or OperationCanceledException) { }
         }
+        // in-flight subjects were cancelled: let them stop (or land a result they had finished) before the silo goes
+        try
+        {
+            if (!await work.WaitIdleAsync(TimeSpan.FromSeconds(8), ct))
+                log.LogWarning("silo {Silo} stopping with {Count} subjects still in flight", work.Silo, work.InFlight);
+        }
+        catch (OperationCanceledException) { }
     }
 
     private async Task LoopAsync(CancellationToken ct)
