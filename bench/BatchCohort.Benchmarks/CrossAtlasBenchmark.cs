@@ -13,7 +13,7 @@ namespace BatchCohort.Benchmarks;
 /// Cross-atlas agreement and non-circular accuracy (issue 12): real heads (ch2, the ITK KmeansTest subject) and
 /// synthetic subjects made from one atlas, each measured with both atlases (Colin27 and the phantom). Prints ICV,
 /// brain (GM+WM) and brain mask per atlas, the between-atlas differences and, where a truth exists, the errors.
-/// usage: crossatlas [--synth N] [--first-pass-margin MM] [--real-only] [--synth-only] | --oasis [--synth N] [--seed S] [--mm 2] [--las] [--measure] [--no-face] [--defaced] | --elastix
+/// usage: crossatlas [--synth N] [--first-pass-margin MM] [--max-scale S] [--real-only] [--synth-only] | --oasis [--synth N] [--seed S] [--mm 2] [--las] [--measure] [--no-face] [--defaced] | --elastix
 /// </summary>
 public sealed class CrossAtlasBenchmark : IBenchmark
 {
@@ -38,7 +38,7 @@ public sealed class CrossAtlasBenchmark : IBenchmark
         if (si >= 0 && si + 1 < args.Length) nSynth = int.Parse(args[si + 1], CultureInfo.InvariantCulture);
         double Arg(string name, double def) { int k = Array.IndexOf(args, name); return k >= 0 && k + 1 < args.Length ? double.Parse(args[k + 1], CultureInfo.InvariantCulture) : def; }
         var settings = new PipelineSettings();
-        settings = settings with { IcvSearchMm = Arg("--search", settings.IcvSearchMm), IcvShellMm = Arg("--shell", settings.IcvShellMm), FirstPassMarginMm = Arg("--first-pass-margin", settings.FirstPassMarginMm), Brain = settings.Brain with { OpeningMm = Arg("--open", settings.Brain.OpeningMm) } };
+        settings = settings with { IcvSearchMm = Arg("--search", settings.IcvSearchMm), IcvShellMm = Arg("--shell", settings.IcvShellMm), FirstPassMarginMm = Arg("--first-pass-margin", settings.FirstPassMarginMm), Brain = settings.Brain with { OpeningMm = Arg("--open", settings.Brain.OpeningMm) }, Registration = settings.Registration with { MaxScale = Arg("--max-scale", settings.Registration.MaxScale) } };
         var colin = AtlasLibrary.Colin27();
         // --no-face: the phantom without its face (before pipeline 0.5.0), as atlas and as the source of synthetic subjects;
         // --defaced: the atlas keeps its face, the subjects made from the phantom have none (a defaced cohort)

@@ -28,7 +28,9 @@ public sealed class NonCircularCohorts
     /// <summary>20 subjects made from Colin27 (seed 1), measured with the phantom atlas (built on first use).</summary>
     public IReadOnlyList<CohortRow> Colin27WithPhantom => _c.Value;
 
-    public static IReadOnlyList<CohortRow> Measure(Atlas source, Atlas measuredWith, int n, ulong seed)
+    /// <param name="native">true: the image at OASIS-1's own 1 × 1 × 1.25 mm (as an Analyze reader sees it); false: 2×2×2
+    /// block means of it.</param>
+    public static IReadOnlyList<CohortRow> Measure(Atlas source, Atlas measuredWith, int n, ulong seed, bool native = false)
     {
         var o = new SynthOptions { Subjects = n, Seed = seed, Layout = SynthLayout.Oasis };
         var plans = CohortSynthesizer.Plan(source, o);
@@ -36,7 +38,7 @@ public sealed class NonCircularCohorts
         Parallel.For(0, plans.Count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i =>
         {
             var s = CohortSynthesizer.Synthesize(source, plans[i], o);
-            var img = HalfResolutionAsAnalyzeReads(s.Image);
+            var img = native ? AsAnalyzeReads(s.Image) : HalfResolutionAsAnalyzeReads(s.Image);
             var r = SubjectPipeline.Run(plans[i].Id, img, measuredWith);
             rows[i] = new CohortRow(plans[i].Id, plans[i].Group, s.Truth.IntracranialMl, s.Truth.BrainMl,
                 r.Measures?.IcvMl ?? double.NaN, r.Measures?.BrainMl ?? double.NaN, r.Measures?.EtivMl ?? double.NaN, r.Success,
@@ -44,6 +46,9 @@ public sealed class NonCircularCohorts
         });
         return rows;
     }
+
+    /// <summary>The stored array under the affine an Analyze reader gives it (voxel sizes only: turned and mirrored).</summary>
+    internal static Volume AsAnalyzeReads(Volume v) => new(v.Shape, v.Data, OasisGrid.AnalyzeReading(v.Shape, v.Spacing), v.Spacing);
 
     /// <summary>2×2×2 block means of the stored array, under the affine an Analyze reader gives the coarser grid.</summary>
     internal static Volume HalfResolutionAsAnalyzeReads(Volume v)
@@ -82,7 +87,9 @@ public class NonCircularCohortTests : IClassFixture<NonCircularCohorts>
         return a.Length == 0 ? double.NaN : a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
     }
 
-    private (double Icv, double Brain, int Failed) Report(string name, IReadOnlyList<CohortRow> rows)
+    private (double Icv, double Brain, int Failed) Report(string name, IReadOnlyList<CohortRow> rows) => Report(_out, name, rows);
+
+    internal static (double Icv, double Brain, int Failed) Report(ITestOutputHelper _out, string name, IReadOnlyList<CohortRow> rows)
     {
         foreach (var r in rows)
             _out.WriteLine($"{name} {r.Id} {r.Group,-7} ICV {r.Icv,7:F1}/{r.TruthIcv,7:F1} ({(r.Icv / r.TruthIcv - 1) * 100,6:+0.0;-0.0}%) brain {r.Brain,7:F1}/{r.TruthBrain,7:F1} ({(r.Brain / r.TruthBrain - 1) * 100,6:+0.0;-0.0}%) [{r.Note}]");
@@ -93,7 +100,9 @@ public class NonCircularCohortTests : IClassFixture<NonCircularCohorts>
     }
 
     /// <summary>Welch t and Hedges' g of brain/ICV, patients against controls, measured and true.</summary>
-    private (TTestResult M, EffectSizeResult Gm, TTestResult T, EffectSizeResult Gt) Effect(string name, IReadOnlyList<CohortRow> rows)
+    private (TTestResult M, EffectSizeResult Gm, TTestResult T, EffectSizeResult Gt) Effect(string name, IReadOnlyList<CohortRow> rows) => Effect(_out, name, rows);
+
+    internal static (TTestResult M, EffectSizeResult Gm, TTestResult T, EffectSizeResult Gt) Effect(ITestOutputHelper _out, string name, IReadOnlyList<CohortRow> rows)
     {
         var ok = rows.Where(r => r.Ok).ToArray();
         double[] M(string g) => ok.Where(r => r.Group == g).Select(r => r.Brain / r.Icv).ToArray();
@@ -168,6 +177,77 @@ public class NonCircularCohortTests : IClassFixture<NonCircularCohorts>
     public void Colin27_made_cohort_measured_with_the_phantom_recovers_the_planted_effect()
     {
         var (tm, gm, _, gt) = Effect("colin27→phantom", _c.Colin27WithPhantom);
+        Assert.True(tm.P < 0.01, $"p = {tm.P:E2}");
+        Assert.InRange(gm.Value, gt.CiLow, gt.CiHigh);
+    }
+}
+
+/// <summary>The two non-circular cohorts of issue 12 at OASIS-1's own voxel size (1 × 1 × 1.25 mm, 256 × 256 × 128, the
+/// raw sagittal layout as an Analyze reader sees it): what a study of OASIS-1 images gets. Built once per test class.</summary>
+public sealed class NativeNonCircularCohorts
+{
+    private readonly Lazy<IReadOnlyList<CohortRow>> _p = new(() => NonCircularCohorts.Measure(AtlasLibrary.Phantom(), AtlasLibrary.Colin27(), 20, 1, native: true));
+    private readonly Lazy<IReadOnlyList<CohortRow>> _c = new(() => NonCircularCohorts.Measure(AtlasLibrary.Colin27(), AtlasLibrary.Phantom(), 20, 1, native: true));
+
+    public IReadOnlyList<CohortRow> PhantomWithColin27 => _p.Value;
+    public IReadOnlyList<CohortRow> Colin27WithPhantom => _c.Value;
+}
+
+/// <summary>
+/// Issue 12, "non-circular accuracy", at OASIS-1's own voxel size (the 2 mm cohorts above are the same subjects
+/// averaged over 2×2×2 blocks). Same figures printed; what is asserted is listed on each test.
+/// </summary>
+public class NativeNonCircularCohortTests : IClassFixture<NativeNonCircularCohorts>
+{
+    private readonly NativeNonCircularCohorts _c;
+    private readonly ITestOutputHelper _out;
+    public NativeNonCircularCohortTests(NativeNonCircularCohorts c, ITestOutputHelper output) { _c = c; _out = output; }
+
+    /// <summary>Phantom-made subjects at 1 × 1 × 1.25 mm measured with Colin27. Asserted: every subject measured; median
+    /// |brain error| ≤ 3.5 % and |ICV error| ≤ 6 % as guards — issue 12's 2 % and 3 % are MISSED here (pipeline 0.5.0,
+    /// 2026-12-03: brain 3.02 %, ICV 5.10 %, 0 of 20 failed; the same subjects at 2 mm: brain 0.52 %, ICV 7.65 %). The
+    /// circular reference (phantom-made subjects measured with the phantom itself) misses by a similar amount at this
+    /// voxel size (6 subjects: ICV −3.5 %, brain −2.1 %), so most of it is where this pipeline puts the phantom's
+    /// boundaries, not the atlas: docs/pipeline.md, "Native resolution".</summary>
+    [RequiresFact(Requirements.Ch2)]
+    public void Phantom_made_cohort_measured_with_Colin27_at_native_resolution_is_measured_within_the_current_bounds()
+    {
+        var (mi, mb, failed) = NonCircularCohortTests.Report(_out, "native phantom→colin27", _c.PhantomWithColin27);
+        Assert.Equal(0, failed);
+        Assert.True(mb <= 0.035, $"median |brain error| {mb * 100:F2}%");
+        Assert.True(mi <= 0.06, $"median |ICV error| {mi * 100:F2}%");
+    }
+
+    /// <summary>Issue 12's target, met at native resolution: brain/ICV patients against controls p = 1.0e-5, g = −2.59
+    /// inside the truth's [−3.34, −1.16] (2026-12-03; nWBV = brain/eTIV p = 0.063 is not).</summary>
+    [RequiresFact(Requirements.Ch2)]
+    public void Phantom_made_cohort_measured_with_Colin27_at_native_resolution_recovers_the_planted_effect()
+    {
+        var (tm, gm, _, gt) = NonCircularCohortTests.Effect(_out, "native phantom→colin27", _c.PhantomWithColin27);
+        Assert.True(tm.P < 0.01, $"p = {tm.P:E2}");
+        Assert.InRange(gm.Value, gt.CiLow, gt.CiHigh);
+    }
+
+    /// <summary>Colin27-made subjects at 1 × 1 × 1.25 mm measured with the phantom atlas. Asserted: every subject measured
+    /// and median |brain error| ≤ 2 % (issue 12's targets, met: 0 of 20 failed, brain 0.44 %, 2026-12-03; at 2 mm the
+    /// same subjects give 5.2 % with 6 of 20 at +25 … +50 %); median |ICV error| ≤ 6 % as a guard: the 3 % target is
+    /// MISSED (4.44 %; errors of both signs, −6 … +8 %, as in the circular reference: Colin27-made measured with
+    /// Colin27, 6 subjects, −2 … +8 %).</summary>
+    [RequiresFact(Requirements.Ch2)]
+    public void Colin27_made_cohort_measured_with_the_phantom_at_native_resolution_is_measured_within_the_current_bounds()
+    {
+        var (mi, mb, failed) = NonCircularCohortTests.Report(_out, "native colin27→phantom", _c.Colin27WithPhantom);
+        Assert.Equal(0, failed);
+        Assert.True(mb <= 0.02, $"median |brain error| {mb * 100:F2}%");
+        Assert.True(mi <= 0.06, $"median |ICV error| {mi * 100:F2}%");
+    }
+
+    /// <summary>Issue 12's target, not met at native resolution: the brain is right (0.44 %) but ICV errors of both signs
+    /// blur brain/ICV (p = 0.13, g = −0.67; nWBV p = 0.019, g = −1.11; truth p = 6e-5, g −2.25 [−3.34, −1.16]).</summary>
+    [RequiresFact(Requirements.Ch2, Skip = "issue 12 target missed (pipeline 0.5.0, native resolution): Colin27-made cohort with the phantom atlas, brain/ICV effect p = 0.13, nWBV p = 0.019 (truth 6e-5); ICV errors -6 ... +8 %; docs/pipeline.md, Native resolution")]
+    public void Colin27_made_cohort_measured_with_the_phantom_at_native_resolution_recovers_the_planted_effect()
+    {
+        var (tm, gm, _, gt) = NonCircularCohortTests.Effect(_out, "native colin27→phantom", _c.Colin27WithPhantom);
         Assert.True(tm.P < 0.01, $"p = {tm.P:E2}");
         Assert.InRange(gm.Value, gt.CiLow, gt.CiHigh);
     }
