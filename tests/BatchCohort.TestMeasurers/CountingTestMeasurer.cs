@@ -192,7 +192,15 @@ public static class TestInputs
     {
         var d = new Dictionary<string, int>(StringComparer.Ordinal);
         if (!File.Exists(markersPath)) return d;
-        foreach (var line in File.ReadAllLines(markersPath))
+        // a measuring process appends under an exclusive lock (AppendLine); a reader opening the file in that instant
+        // gets a sharing violation (an IOException on Unix too: .NET takes a shared flock to read): try again shortly
+        string[] lines;
+        for (int attempt = 0; ; attempt++)
+        {
+            try { lines = File.ReadAllLines(markersPath); break; }
+            catch (IOException) when (attempt < 100 && File.Exists(markersPath)) { Thread.Sleep(10); }
+        }
+        foreach (var line in lines)
         {
             var parts = line.Split(' ');
             if (parts.Length >= 2 && parts[0] == "measured") d[parts[1]] = d.GetValueOrDefault(parts[1]) + 1;
